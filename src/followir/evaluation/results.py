@@ -1,0 +1,69 @@
+"""Evaluation results as open JSON: one file per (model, benchmark).
+
+The record keeps per-query values so that reports, confidence intervals and paired tests
+can be recomputed later without re-scoring anything.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+SCHEMA = "followir.result/1"
+
+
+@dataclass
+class MeasureResult:
+    """One measure: the macro value, its bootstrap CI and the per-query values (fractions)."""
+
+    value: float
+    per_query: dict[str, float]
+    ci_low: float | None = None
+    ci_high: float | None = None
+
+
+@dataclass
+class EvalResult:
+    """Everything about one model evaluated on one benchmark."""
+
+    model: str
+    benchmark: str
+    measures: dict[str, MeasureResult]
+    main_measure: str
+    fingerprint: str = ""
+    settings: dict[str, object] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+    versions: dict[str, str] = field(default_factory=dict)
+    variant: str = "full"  # ablation variant: none / keywords / short / full
+
+    def to_dict(self) -> dict[str, object]:
+        return {"schema": SCHEMA, **asdict(self)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> EvalResult:
+        data = dict(data)
+        data.pop("schema", None)
+        measures = {k: MeasureResult(**v) for k, v in dict(data.pop("measures")).items()}  # type: ignore[arg-type]
+        return cls(measures=measures, **data)  # type: ignore[arg-type]
+
+    def save(self, path: str | Path) -> Path:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        tmp.write_text(json.dumps(self.to_dict(), indent=1, sort_keys=False))
+        tmp.replace(path)
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> EvalResult:
+        from followir.errors import DataError
+
+        path = Path(path)
+        try:
+            data = json.loads(path.read_text())
+        except json.JSONDecodeError as exc:
+            raise DataError(f"not valid JSON: {exc}", path, exc.lineno) from None
+        if data.get("schema") != SCHEMA:
+            raise DataError(f"not a followir result (schema {data.get('schema')!r})", path)
+        return cls.from_dict(data)
