@@ -108,7 +108,13 @@ class Benchmark:
             return {}
         out: dict[str, list[str]] = {}
         for qid, docs in self.qrels_og.items():
-            new = self.qrels_changed.get(qid, {})
+            # A query never re-judged (no altered instruction, absent from qrels_changed)
+            # has no changed documents; treating all its relevant ones as changed would
+            # inflate p-MRR.
+            query = self.queries.get(qid)
+            if query is None or query.instruction_changed is None or qid not in self.qrels_changed:
+                continue
+            new = self.qrels_changed[qid]
             changed = sorted(d for d, rel in docs.items() if rel > 0 and new.get(d, 0) <= 0)
             if changed:
                 out[qid] = changed
