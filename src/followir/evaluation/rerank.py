@@ -11,11 +11,12 @@ a prompt prefix (causal LMs) or a query embedding (bi-encoders) can exploit it.
 from __future__ import annotations
 
 import logging
+import math
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from followir.data.types import Benchmark, Run
+from followir.data.types import Benchmark, Document, Run
 from followir.evaluation.cache import ScoreCache, pair_key
 from followir.models.base import Pair, Scorer
 
@@ -33,6 +34,26 @@ class RerankOutput:
     pairs_cached: int = 0
     seconds: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)
+
+
+def prepare_scorer(scorer: Scorer, corpus: Mapping[str, Document]) -> float:
+    """Give a scorer that uses collection statistics the whole corpus before any scoring.
+
+    A scorer whose scores depend on corpus-level statistics (BM25's IDF) declares
+    ``corpus_statistics = True`` and has ``index(doc_ids, texts)``.  Indexing the whole
+    corpus first makes every score independent of chunking, sharding and resume order —
+    otherwise an interrupted, resumed or Ray-sharded run would not reproduce a straight
+    one.  Returns the seconds it took (0 for scorers that need nothing).
+    """
+    if not getattr(scorer, "corpus_statistics", False):
+        return 0.0
+    index = getattr(scorer, "index", None)
+    if not callable(index):
+        raise TypeError(f"{scorer.name} declares corpus_statistics but has no index() method")
+    t0 = time.perf_counter()
+    ids = list(corpus)
+    index(ids, [corpus[d].full_text for d in ids])
+    return time.perf_counter() - t0
 
 
 def build_pairs(benchmark: Benchmark, which: str) -> list[Pair]:
@@ -107,6 +128,12 @@ def score_pairs(
             )
         chunk_keys = [keys[todo_idx[done + n]] for n in range(len(chunk))]
         new = {k: float(v) for k, v in zip(chunk_keys, values, strict=True)}
+        bad = [p.doc_id for p, v in zip(chunk, new.values(), strict=True) if not math.isfinite(v)]
+        if bad:
+            raise RuntimeError(
+                f"model {scorer.name} returned non-finite scores (NaN/inf) for documents "
+                f"{bad[:5]}; a ranking cannot be built from them"
+            )
         if cache is not None:
             cache.put_many(new)  # committed per chunk: a kill loses at most one chunk
         scores.update(new)
@@ -125,10 +152,17 @@ def rerank(
     which: Sequence[str] = WHICH,
     chunk_size: int = 256,
     progress: bool = False,
+    prepare: bool = True,
 ) -> RerankOutput:
-    """Score every pool under each instruction variant and return the runs."""
+    """Score every pool under each instruction variant and return the runs.
+
+    ``prepare``: index the corpus first for scorers that need corpus statistics
+    (`prepare_scorer`); off when the scores are known to be in the cache already.
+    """
     start = time.perf_counter()
     out = RerankOutput(runs={})
+    if prepare:
+        out.timings["index"] = prepare_scorer(scorer, benchmark.corpus)
     for variant in which:
         if variant == "changed" and not benchmark.has_changes:
             continue

@@ -36,6 +36,7 @@ class EvalResult:
     timings: dict[str, float] = field(default_factory=dict)
     versions: dict[str, str] = field(default_factory=dict)
     variant: str = "full"  # ablation variant: none / keywords / short / full
+    counts: dict[str, int] = field(default_factory=dict)  # pairs_scored, pairs_cached, ...
 
     def to_dict(self) -> dict[str, object]:
         return {"schema": SCHEMA, **asdict(self)}

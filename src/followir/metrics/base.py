@@ -83,8 +83,8 @@ def parse_measure(spec: str | Measure) -> Measure:
     """``"nDCG@5"`` -> a Measure. Unknown names list the valid ones."""
     if isinstance(spec, Measure):
         return spec
-    import followir.metrics.trec  # noqa: F401  (registers the trec measures)
     import followir.metrics.instruction  # noqa: F401  (registers p-MRR, Robustness)
+    import followir.metrics.trec  # noqa: F401  (registers the trec measures)
 
     m = _SPEC.match(spec.strip())
     if not m:
