@@ -51,8 +51,9 @@ def aliases() -> dict[str, str]:
 def parse_spec(spec: str) -> tuple[str, str, dict[str, str]]:
     """Split ``family:target?k=v&k2=v2`` into (family, target, options)."""
     spec = spec.strip()
-    if spec in _ALIASES:
-        spec = _ALIASES[spec]
+    head, _, tail = spec.partition("?")
+    if head in _ALIASES:  # an alias may carry options too: ``minilm?batch_size=8``
+        spec = _ALIASES[head] + (("&" if "?" in _ALIASES[head] else "?") + tail if tail else "")
     options: dict[str, str] = {}
     if "?" in spec:
         spec, _, opts = spec.partition("?")
