@@ -74,3 +74,15 @@ def test_errors(tmp_path):
     make_results(tmp_path)
     with pytest.raises(SpecError, match="pdf"):
         write_report([tmp_path], tmp_path / "r", formats=["pdf"])
+
+
+def test_duplicate_results_shown_once(tmp_path):
+    """A model found in two result folders appears once in the table and in the plots."""
+    from followir.analysis.report import load_results
+    from followir.evaluation.results import EvalResult, MeasureResult
+
+    res = EvalResult("bm25", "b", {"MAP@1000": MeasureResult(0.5, {"q": 0.5})}, "MAP@1000")
+    res.save(tmp_path / "a" / "bm25.json")
+    res.save(tmp_path / "b" / "bm25.json")
+    loaded = load_results([tmp_path / "a", tmp_path / "b"])
+    assert [(r.model, r.benchmark) for r in loaded] == [("bm25", "b")]

@@ -93,7 +93,16 @@ def load_results(paths: Iterable[str | Path], variants: Sequence[str] = ("full",
                 log.debug("skipping %s: neither a followir nor an mteb result", path)
     if not out:
         raise DataError(f"no results found in {', '.join(map(str, paths))}")
-    return out
+    # The same (model, benchmark, variant) found twice (e.g. an evaluation folder and the
+    # ablation's "full" variant): keep the first so the table and every plot show it once.
+    unique: dict[tuple[str, str, str], EvalResult] = {}
+    for res in out:
+        key = (res.model, res.benchmark, res.variant)
+        if key in unique:
+            log.warning("%s on %s (%s) found twice; keeping the first", *key)
+            continue
+        unique[key] = res
+    return list(unique.values())
 
 
 # -- the table -----------------------------------------------------------------------------
