@@ -19,6 +19,16 @@ app = typer.Typer(
 
 # One entry per verb module under followir/cli/.
 VERBS: list[str] = [
+    "convert",
+    "evaluate",
+    "compare",
+    "synth",
+    "filter",
+    "train",
+    "author",
+    "ablate",
+    "retrieve",
+    "report",
 ]
 
 for _verb in VERBS:

@@ -1,0 +1,1 @@
+"""Training-data synthesis (``followir synth``) and judge filtering (``followir filter``)."""

@@ -1,0 +1,1 @@
+"""LoRA fine-tuning of the pointwise causal-LM reranker (``followir train``)."""

@@ -1,0 +1,65 @@
+"""`followir synth PAIRS --generator SPEC_OR_URL --out FILE.jsonl`: synthetic documents.
+
+PAIRS is a TREC topic file (narratives become instructions), a FollowIR queries JSONL
+(``text``/``instruction_og``) or a JSONL of ``{query, instruction}``.  Re-running with the
+same --out resumes: pairs already written are skipped; answers are cached on disk.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from followir.cli.app import app
+
+
+@app.command()
+def synth(
+    pairs: list[Path] = typer.Argument(..., help="TREC topic file(s) or JSONL pair file(s)"),
+    generator: str = typer.Option(
+        ..., "--generator", "-g",
+        help="http(s)://BASE_URL (OpenAI-compatible), hf:NAME_OR_PATH, a model folder, smollm2, or narrative",
+    ),
+    out: Path = typer.Option(..., "--out", "-o", help="JSONL to append documents to"),
+    model: str = typer.Option("gpt-3.5-turbo-1106", help="model name for an HTTP endpoint"),
+    key_env: str = typer.Option("OPENAI_API_KEY", help="env var holding the endpoint's API key"),
+    temperature: float = typer.Option(0.7, help="sampling temperature"),
+    repetition_penalty: float = typer.Option(1.15, help="hf generators: repetition penalty"),
+    max_new_tokens: int = typer.Option(1500, help="hf generators: tokens to generate"),
+    retries: int = typer.Option(2, help="new seeds to try when an answer is unusable"),
+    seed: int = typer.Option(0, help="first sampling seed"),
+    limit: int = typer.Option(0, help="only the first N pairs (0 = all)"),
+    altered: bool = typer.Option(
+        False, "--altered", help="also add narrowed instructions that exclude one positive clause"
+    ),
+    cache_dir: Path | None = typer.Option(None, help="generation cache (default $FOLLOWIR_CACHE/synth)"),
+    no_cache: bool = typer.Option(False, "--no-cache", help="do not read or write the cache"),
+) -> None:
+    """Generate relevant and non-relevant documents for (query, instruction) pairs."""
+    from followir.synth.generate import GenerationCache, load_generator, synthesize
+    from followir.synth.narrative import altered_pairs
+    from followir.synth.pairs import read_pairs
+
+    items = [p for path in pairs for p in read_pairs(path)]
+    if altered:
+        items += altered_pairs(items)
+    if limit:
+        items = items[:limit]
+    if generator.startswith(("http://", "https://")):
+        opts: dict[str, object] = {"model": model, "key_env": key_env, "temperature": temperature}
+    elif generator == "narrative":
+        opts = {"pool": items}
+    else:
+        opts = {
+            "temperature": temperature,
+            "repetition_penalty": repetition_penalty,
+            "max_new_tokens": max_new_tokens,
+        }
+    gen = load_generator(generator, **opts)
+    cache = None if no_cache else GenerationCache(cache_dir)
+    stats = synthesize(items, gen, out, cache=cache, seed=seed, retries=retries)
+    typer.echo(
+        f"{stats.pairs} pairs ({stats.skipped} already done): {stats.documents} documents, "
+        f"{stats.unparseable} unparseable, {stats.cached} answers from cache -> {out}"
+    )

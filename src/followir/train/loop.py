@@ -1,0 +1,379 @@
+"""The LoRA fine-tuning loop for the pointwise causal-LM reranker.
+
+Loss: the model's next-token logits after the prompt, restricted to the two answer tokens
+(``false``, ``true``) and trained with cross-entropy on the label — exactly the quantity the
+scorer turns into P(true), so training optimises what is scored.  ``loss="vocab"`` instead
+uses cross-entropy over the full vocabulary on the answer token (the usual SFT loss, which
+also pushes probability mass off every other token; the paper trained that way).
+
+A plain loop rather than ``transformers.Trainer`` keeps resuming exact and the checkpoint
+format open: LoRA weights, AdamW moments and the torch RNG in safetensors, the counters,
+scheduler and config in JSON, each checkpoint written to a temp folder and renamed.  The
+data order of each epoch comes from ``seed + epoch``, so (epoch, offset) locates a resumed
+run in it and ``--resume`` continues bit-for-bit where it stopped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from followir.errors import DataError, FollowIRError
+
+log = logging.getLogger(__name__)
+
+CHECKPOINTS = "checkpoints"
+
+
+@dataclass
+class TrainConfig:
+    """Paper defaults (FollowIR-7B): effective batch 32, cosine, lr 3e-5, 2048 tokens,
+    LoRA r 8 / alpha 16 on q,k,v,o, 8 epochs."""
+
+    epochs: int = 8
+    lr: float = 3e-5
+    batch_size: int = 4
+    grad_accum: int = 8
+    max_length: int = 2048
+    lora_r: int = 8
+    lora_alpha: int = 16
+    lora_dropout: float = 0.05
+    lora_targets: str = "q,k,v,o"
+    warmup_ratio: float = 0.03
+    weight_decay: float = 0.0
+    max_grad_norm: float = 1.0
+    max_steps: int | None = None
+    save_every: int = 50
+    keep_checkpoints: int = 2
+    seed: int = 0
+    loss: str = "binary"  # or "vocab"
+    template: str | None = None
+
+    def validate(self) -> None:
+        if self.loss not in ("binary", "vocab"):
+            raise FollowIRError(f"--loss must be 'binary' or 'vocab', not {self.loss!r}")
+        for name in ("epochs", "batch_size", "grad_accum", "max_length", "lora_r", "save_every"):
+            if int(getattr(self, name)) < 1:
+                raise FollowIRError(f"--{name.replace('_', '-')} must be >= 1")
+        if self.lr <= 0:
+            raise FollowIRError("--lr must be > 0")
+
+
+@dataclass
+class TrainState:
+    step: int = 0  # optimizer steps done
+    epoch: int = 0
+    offset: int = 0  # examples of `epoch` already consumed
+    losses: list[float] = field(default_factory=list)  # mean loss of each optimizer step
+    seconds: float = 0.0
+
+
+@dataclass
+class TrainResult:
+    out: Path
+    state: TrainState
+    total_steps: int
+
+
+# -- the model side -----------------------------------------------------------------------
+def answer_logits(model, batch_ids: Sequence[Sequence[int]], pad_id: int):  # noqa: ANN001, ANN201
+    """Next-token logits after each prompt, [batch, vocab], without materialising the
+    logits of every position (the lm_head runs on the last real token only)."""
+    import torch
+
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    lengths = torch.tensor([len(x) for x in batch_ids])
+    width = int(lengths.max())
+    ids = torch.full((len(batch_ids), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(batch_ids), width), dtype=torch.long)
+    for row, x in enumerate(batch_ids):
+        ids[row, : len(x)] = torch.tensor(list(x), dtype=torch.long)
+        mask[row, : len(x)] = 1
+    device = next(base.parameters()).device
+    hidden = base.get_decoder()(input_ids=ids.to(device), attention_mask=mask.to(device)).last_hidden_state
+    last = hidden[torch.arange(len(batch_ids), device=device), (lengths - 1).to(device)]
+    return base.get_output_embeddings()(last)
+
+
+def step_loss(logits, labels, true_id: int, false_id: int, kind: str):  # noqa: ANN001, ANN201
+    """Summed loss of a micro-batch (the caller divides by the examples in the step)."""
+    import torch
+    import torch.nn.functional as F
+
+    y = torch.tensor(labels, dtype=torch.long, device=logits.device)
+    if kind == "binary":
+        two = torch.stack([logits[:, false_id], logits[:, true_id]], dim=1).float()
+        return F.cross_entropy(two, y, reduction="sum")
+    target = torch.where(y == 1, torch.full_like(y, true_id), torch.full_like(y, false_id))
+    return F.cross_entropy(logits.float(), target, reduction="sum")
+
+
+# -- checkpoints ------------------------------------------------------------------------------
+def _data_hash(encoded: Sequence[tuple[list[int], int]]) -> str:
+    h = hashlib.sha256()
+    for ids, label in encoded:
+        h.update(json.dumps([ids, label]).encode())
+    return h.hexdigest()[:16]
+
+
+def list_checkpoints(out: Path) -> list[Path]:
+    root = Path(out) / CHECKPOINTS
+    if not root.is_dir():
+        return []
+    return sorted(p for p in root.iterdir() if p.name.startswith("step-") and (p / "state.json").is_file())
+
+
+def save_checkpoint(out: Path, model, optimizer, scheduler, state: TrainState, meta: dict) -> Path:  # noqa: ANN001
+    import torch
+    from safetensors.torch import save_file
+
+    from followir.train.lora import adapter_state
+
+    root = Path(out) / CHECKPOINTS
+    root.mkdir(parents=True, exist_ok=True)
+    final = root / f"step-{state.step:06d}"
+    tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=root))
+    try:
+        save_file(adapter_state(model), str(tmp / "adapter.safetensors"))
+        opt = optimizer.state_dict()
+        tensors = {"rng.torch": torch.get_rng_state()}
+        for idx, st in opt["state"].items():
+            for key, value in st.items():
+                tensors[f"state.{idx}.{key}"] = value.detach().contiguous().cpu() if torch.is_tensor(value) else torch.tensor(value)
+        save_file(tensors, str(tmp / "optimizer.safetensors"))
+        doc = {
+            "state": asdict(state),
+            "param_groups": opt["param_groups"],
+            "scheduler": {k: v for k, v in scheduler.state_dict().items() if k != "lr_lambdas"},
+            **meta,
+        }
+        (tmp / "state.json").write_text(json.dumps(doc, indent=1), encoding="utf-8")
+        if final.exists():
+            shutil.rmtree(final)
+        os.replace(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return final
+
+
+def load_checkpoint(path: Path, model, optimizer, scheduler) -> tuple[TrainState, dict]:  # noqa: ANN001
+    import torch
+    from safetensors.torch import load_file
+
+    from followir.train.lora import load_adapter_state
+
+    doc = json.loads((path / "state.json").read_text(encoding="utf-8"))
+    load_adapter_state(model, load_file(str(path / "adapter.safetensors")))
+    tensors = load_file(str(path / "optimizer.safetensors"))
+    torch.set_rng_state(tensors.pop("rng.torch"))
+    opt_state: dict[int, dict[str, object]] = {}
+    for key, value in tensors.items():
+        _, idx, name = key.split(".", 2)
+        opt_state.setdefault(int(idx), {})[name] = value
+    optimizer.load_state_dict({"state": opt_state, "param_groups": doc["param_groups"]})
+    sched = dict(doc["scheduler"])
+    sched["lr_lambdas"] = [None] * len(optimizer.param_groups)
+    scheduler.load_state_dict(sched)
+    return TrainState(**doc["state"]), doc
+
+
+# -- the loop ---------------------------------------------------------------------------------
+def _batches_of_epoch(n: int, seed: int, epoch: int) -> list[int]:
+    import torch
+
+    g = torch.Generator().manual_seed(seed * 1_000_003 + epoch)
+    return torch.randperm(n, generator=g).tolist()
+
+
+def total_steps(n: int, cfg: TrainConfig) -> int:
+    per_epoch = math.ceil(n / (cfg.batch_size * cfg.grad_accum))
+    steps = per_epoch * cfg.epochs
+    return min(steps, cfg.max_steps) if cfg.max_steps else steps
+
+
+def train(
+    encoded: Sequence[tuple[list[int], int]],
+    model,  # noqa: ANN001 - a peft-wrapped causal LM
+    answer_ids: tuple[int, int],
+    pad_id: int,
+    out: str | Path,
+    cfg: TrainConfig,
+    *,
+    resume: bool = False,
+    meta: dict | None = None,
+    progress: bool = True,
+    stop_after: int | None = None,
+) -> TrainResult:
+    """Run (or continue) training; checkpoints land in ``out/checkpoints``.
+
+    ``stop_after`` ends this invocation after that many optimizer steps (with a checkpoint),
+    so a long CPU run can be done in slices with ``resume=True``; the schedule still spans
+    the full run.
+    """
+    import torch
+    from tqdm.auto import tqdm
+    from transformers import get_cosine_schedule_with_warmup
+
+    cfg.validate()
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    true_id, false_id = answer_ids
+    n = len(encoded)
+    if n == 0:
+        raise DataError("no training examples")
+    steps = total_steps(n, cfg)
+    data_hash = _data_hash(encoded)
+    meta = {**(meta or {}), "config": asdict(cfg), "data_hash": data_hash, "total_steps": steps}
+
+    torch.manual_seed(cfg.seed)
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    scheduler = get_cosine_schedule_with_warmup(optimizer, int(cfg.warmup_ratio * steps), steps)
+    state = TrainState()
+    existing = list_checkpoints(out)
+    if resume and existing:
+        state, doc = load_checkpoint(existing[-1], model, optimizer, scheduler)
+        if doc.get("data_hash") != data_hash:
+            raise DataError(
+                f"cannot resume from {existing[-1]}: the training data changed since it was written"
+            )
+        old = doc.get("config", {})
+        changed = [k for k in ("lr", "batch_size", "grad_accum", "epochs", "max_length", "loss",
+                               "lora_r", "lora_alpha", "lora_targets", "seed") if old.get(k) != getattr(cfg, k)]
+        if changed:
+            raise FollowIRError(f"cannot resume from {existing[-1]}: settings changed: {changed}")
+        log.info("resumed from %s (step %d of %d)", existing[-1], state.step, steps)
+    elif existing and not resume:
+        raise FollowIRError(f"{out} already has checkpoints; pass --resume to continue or use a new --out")
+
+    model.train()
+    per_step = cfg.batch_size * cfg.grad_accum
+    order = _batches_of_epoch(n, cfg.seed, state.epoch)
+    bar = tqdm(total=steps, initial=state.step, desc="train", unit="step", disable=not progress)
+    t0 = time.perf_counter()
+    until = min(steps, state.step + stop_after) if stop_after else steps
+    while state.step < until:
+        if state.offset >= n:
+            state.epoch += 1
+            state.offset = 0
+            order = _batches_of_epoch(n, cfg.seed, state.epoch)
+        chunk = order[state.offset : state.offset + per_step]
+        optimizer.zero_grad(set_to_none=True)
+        total = 0.0
+        for k in range(0, len(chunk), cfg.batch_size):
+            idx = chunk[k : k + cfg.batch_size]
+            logits = answer_logits(model, [encoded[i][0] for i in idx], pad_id)
+            loss = step_loss(logits, [encoded[i][1] for i in idx], true_id, false_id, cfg.loss)
+            (loss / len(chunk)).backward()
+            total += float(loss.detach())
+        if cfg.max_grad_norm:
+            torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)
+        optimizer.step()
+        scheduler.step()
+        state.offset += len(chunk)
+        state.step += 1
+        mean = total / len(chunk)
+        if not math.isfinite(mean):
+            raise FollowIRError(f"loss became {mean} at step {state.step}; lower --lr")
+        state.losses.append(mean)
+        bar.update(1)
+        bar.set_postfix(loss=f"{mean:.4f}")
+        if state.step % cfg.save_every == 0 or state.step == until:
+            state.seconds += time.perf_counter() - t0
+            t0 = time.perf_counter()
+            save_checkpoint(out, model, optimizer, scheduler, state, meta)
+            for old_ckpt in list_checkpoints(out)[: -cfg.keep_checkpoints]:
+                shutil.rmtree(old_ckpt, ignore_errors=True)
+    bar.close()
+    return TrainResult(out, state, steps)
+
+
+# -- the whole recipe ---------------------------------------------------------------------------
+def base_spec(base: str) -> str:
+    """``llm:…`` as given; a bundled alias (``smollm2``); otherwise ``llm:NAME_OR_PATH``."""
+    from followir.models.registry import aliases
+
+    if base.startswith("llm:"):
+        return base
+    if base in aliases():
+        spec = aliases()[base]
+        if not spec.startswith("llm:"):
+            raise FollowIRError(f"--base {base!r} is not a causal LM ({spec}); use an llm: model")
+        return spec
+    return f"llm:{base}"
+
+
+def fine_tune(
+    data: str | Path,
+    base: str,
+    out: str | Path,
+    cfg: TrainConfig,
+    *,
+    resume: bool = False,
+    leak_check: bool = True,
+    progress: bool = True,
+    stop_after: int | None = None,
+) -> TrainResult:
+    """Read data, check for benchmark leakage, LoRA-train the scorer's model, save it merged
+    into ``out`` so that ``llm:OUT`` scores with the same template and max length."""
+    from followir.models.registry import load_model
+    from followir.train import data as train_data
+    from followir.train.lora import add_lora, parse_targets, save_merged
+
+    cfg.validate()
+    examples = train_data.read_train(data)
+    if leak_check:
+        train_data.leak_check(examples)
+    spec = base_spec(base)
+    options: dict[str, object] = {"max_length": cfg.max_length}
+    if cfg.template:
+        options["template"] = cfg.template
+    scorer = load_model(spec, **options)
+    encoded = train_data.encode_examples(examples, scorer)
+    counts = [sum(1 for _, y in encoded if y == 1), sum(1 for _, y in encoded if y == 0)]
+    log.info("%d examples (%d relevant, %d not), template %s", len(encoded), counts[0], counts[1], scorer.template.name)
+    model = add_lora(
+        scorer.model, cfg.lora_r, cfg.lora_alpha, cfg.lora_dropout, parse_targets(cfg.lora_targets), seed=cfg.seed
+    )
+    meta = {"base": base, "base_fingerprint": scorer.fingerprint, "template": scorer.template.name}
+    result = train(
+        encoded, model, (scorer.true_id, scorer.false_id), scorer.tokenizer.pad_token_id, out, cfg,
+        resume=resume, meta=meta, progress=progress, stop_after=stop_after,
+    )
+    if result.state.step < result.total_steps:
+        log.info("stopped at step %d of %d; rerun with --resume to continue", result.state.step, result.total_steps)
+        return result
+    model.eval()
+    card = {
+        "format": "followir-model/1",
+        "family": "llm",
+        "template": scorer.template.name,
+        "max_length": cfg.max_length,
+        "base": base,
+        "base_fingerprint": scorer.fingerprint,
+        "true_id": scorer.true_id,
+        "false_id": scorer.false_id,
+        "trained": {
+            "data": str(data),
+            "examples": len(encoded),
+            "relevant": counts[0],
+            "steps": result.state.step,
+            "loss": cfg.loss,
+            "final_loss": result.state.losses[-1] if result.state.losses else None,
+            "config": asdict(cfg),
+        },
+    }
+    save_merged(model, scorer.tokenizer, Path(out), card)
+    with (Path(out) / "train-log.json").open("w", encoding="utf-8") as fh:
+        json.dump({"losses": result.state.losses, "seconds": result.state.seconds, "steps": result.state.step}, fh)
+    return result

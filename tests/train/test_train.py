@@ -1,0 +1,112 @@
+"""LoRA training on a tiny local Llama: finite loss, exact resume, merged model scores."""
+
+import json
+import os
+
+import pytest
+
+from followir.models.base import Pair
+from followir.train.data import TrainExample, encode_examples
+from followir.train.loop import TrainConfig, answer_logits, fine_tune, train
+from followir.train.lora import add_lora, parse_targets, save_merged
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory):
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    from tests.models.tiny import build_causal_lm
+
+    return build_causal_lm(tmp_path_factory.mktemp("tiny") / "base")
+
+
+def examples(n=12):
+    out = []
+    for i in range(n):
+        rel = i % 2 == 0
+        doc = "Mix flour and sugar to bake a cake." if rel else "The stock market fell today."
+        out.append(TrainExample(f"cake recipes {i}", "Documents about the stock market are not relevant.", doc, int(rel), f"t:{i}"))
+    return out
+
+
+def write(path, exs):
+    path.write_text("\n".join(json.dumps({"query": e.query, "instruction": e.instruction,
+                                          "document": e.document, "label": e.label}) for e in exs))
+    return path
+
+
+def scorer_for(path, **kw):
+    from followir.models.registry import load_model
+
+    return load_model(f"llm:{path}", **kw)
+
+
+CFG = dict(epochs=2, lr=5e-3, batch_size=2, grad_accum=2, max_length=256, lora_targets="all-linear", save_every=1)
+
+
+def test_resume_reproduces_an_uninterrupted_run(base, tmp_path):
+    import torch
+
+    from followir.train.lora import adapter_state
+
+    def run(out, stop_after=None, resume=False):
+        s = scorer_for(base, max_length=256)
+        model = add_lora(s.model, targets=parse_targets("all-linear"))
+        enc = encode_examples(examples(), s)
+        r = train(enc, model, (s.true_id, s.false_id), s.tokenizer.pad_token_id, out,
+                  TrainConfig(**CFG, max_steps=4), stop_after=stop_after, resume=resume, progress=False)
+        return r, adapter_state(model)
+
+    full, w_full = run(tmp_path / "a")
+    assert full.state.step == 4 and all(map(lambda x: x == x and abs(x) < 1e3, full.state.losses))
+    half, _ = run(tmp_path / "b", stop_after=2)
+    assert half.state.step == 2
+    rest, w_rest = run(tmp_path / "b", resume=True)
+    assert rest.state.step == 4
+    assert rest.state.losses == pytest.approx(full.state.losses, abs=1e-6)
+    assert w_rest.keys() == w_full.keys()
+    for k in w_full:
+        assert torch.allclose(w_full[k], w_rest[k], atol=1e-6), k
+    # a changed setting refuses to resume
+    from followir.errors import FollowIRError
+
+    s = scorer_for(base, max_length=256)
+    model = add_lora(s.model, targets=parse_targets("all-linear"))
+    with pytest.raises(FollowIRError, match="settings changed"):
+        train(encode_examples(examples(), s), model, (s.true_id, s.false_id), 0, tmp_path / "b",
+              TrainConfig(**{**CFG, "lr": 1e-4}, max_steps=4), resume=True, progress=False)
+
+
+def test_merged_model_scores_like_the_trained_adapter(base, tmp_path):
+    import torch
+
+    s = scorer_for(base, max_length=256, template="followir")
+    model = add_lora(s.model, targets=parse_targets("q,v"))
+    enc = encode_examples(examples(), s)
+    train(enc, model, (s.true_id, s.false_id), s.tokenizer.pad_token_id, tmp_path / "ck",
+          TrainConfig(**CFG, max_steps=2), progress=False)
+    model.eval()
+    with torch.no_grad():
+        logits = answer_logits(model, [x for x, _ in enc[:4]], s.tokenizer.pad_token_id)
+    expected = (logits[:, s.true_id] - logits[:, s.false_id]).tolist()
+    out = save_merged(model, s.tokenizer, tmp_path / "merged", {"template": "followir", "max_length": 256})
+    tuned = scorer_for(out, template="followir", max_length=256)
+    pairs = [Pair(e.query, e.instruction, e.source, e.document) for e in examples()[:4]]
+    assert tuned.score(pairs) == pytest.approx(expected, abs=1e-4)
+
+
+def test_fine_tune_cli_path_and_ids_match_the_tuned_scorer(base, tmp_path):
+    data = write(tmp_path / "train.jsonl", examples())
+    cfg = TrainConfig(**{**CFG, "template": "followir"}, max_steps=3)
+    result = fine_tune(data, str(base), tmp_path / "out", cfg, progress=False)
+    assert result.state.step == 3
+    card = json.loads((tmp_path / "out" / "followir-model.json").read_text())
+    assert card["template"] == "followir" and card["max_length"] == 256
+    # `llm:DIR` with no options must encode exactly as training did (template from the card)
+    tuned = scorer_for(tmp_path / "out")
+    trained_on = encode_examples(examples(), scorer_for(base, template="followir", max_length=256))
+    assert encode_examples(examples(), tuned) == trained_on
+    assert (tuned.true_id, tuned.false_id) == (card["true_id"], card["false_id"])
+    scores = tuned.score([Pair("q", "i", "d", "Mix flour")])
+    assert len(scores) == 1 and scores[0] == scores[0]
