@@ -27,5 +27,14 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 
+# `make bench`: followir vs mteb speed benchmark (bench/README.md). Needs an idle machine.
+# BENCH_ARGS passes options through, e.g. BENCH_ARGS="--queries 2 --llm-pairs 8" for a smoke run.
+BENCH_VENV := .bench-venv
+$(BENCH_VENV)/.installed: bench/setup_bench_venv.sh
+	PY=$(PY) BENCH_VENV=$(BENCH_VENV) bench/setup_bench_venv.sh
+
+bench: $(STAMP) $(BENCH_VENV)/.installed
+	$(BIN)/python bench/bench_vs_mteb.py $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) runs
