@@ -8,25 +8,42 @@ it ranks exactly like ``P(true) = sigmoid(score)`` (what mteb reports) but does 
 saturate at 1.0 for confident models, so it produces no artificial ties.  ``?score=prob``
 returns ``P(true)`` instead.
 
-Speed comes from doing as little as possible per pair: every prompt is tokenized once;
-prompts are sorted by length and packed into batches by a *token budget* (``max_tokens``
-= batch rows x longest row), so short documents run in wide batches and long ones in
-narrow batches with little padding; padding is on the left so that the last position of
-every row is its last real token; only that position's logits are computed
-(``logits_to_keep=1``), which matters for models with large vocabularies.
+Speed comes from never doing work twice and padding as little as possible.  Every prompt
+is tokenized once, and identical prompts are scored once.  The pairs of one (query,
+instruction) -- the evaluation protocol keeps them in one chunk -- share everything up to
+the document (template head, query, instruction: 40-50% of the tokens of a typical pair),
+so with ``prefix=on`` (the default for causal LMs) the longest common prefix of their
+*token ids* runs once and its key/value cache is kept; each document's own tokens
+(document + answer cue) then run against that cache.  Suffixes are sorted by length and
+batched only while padding stays under ``max_pad`` (1/8) of a batch; they are padded on
+the right, so no attention mask is needed (causality already hides the pads from every
+real token); the cache is repeated over the batch rows; the head runs on each row's last
+real hidden state only.  On CPU this measured ~10% faster than one unpadded sequence at a
+time (``max_pad=0`` gives that); on GPUs wide batches matter more.  Pairs whose
+(query, instruction) occurs once, and ``prefix=off``, take the plain batched path:
+prompts sorted by length, packed by a *token budget* (``max_tokens`` = rows x longest
+row), padded on the left so that the last position of every row is its last real token,
+and only that position's logits computed (``logits_to_keep=1``), which matters for models
+with large vocabularies.  Both paths give the same scores within float noise (1e-4 in
+fp32), so ``prefix`` and ``max_pad`` are not part of the fingerprint.
 
 Options (``llm:PATH?template=followir&dtype=bf16&max_length=1024``): ``template``,
 ``dtype`` (``fp32`` default, exact; ``bf16`` ~2x faster on CPUs with AVX512-BF16 and on
 GPUs), ``max_length`` (document tokens are dropped past it, never the question), ``max_tokens``
-(batch token budget), ``max_batch``, ``device``, ``score`` (``logodds``|``prob``).
+(batch token budget), ``max_batch``, ``device``, ``score`` (``logodds``|``prob``),
+``prefix`` (``on``|``off``), ``max_pad`` (0 to <1), ``threads`` (CPU threads while scoring;
+default: torch's own setting, i.e. all physical cores unless ``OMP_NUM_THREADS`` says
+otherwise, so one process can be held to one core without touching the environment).
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import inspect
 import logging
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from followir.errors import MissingDependency, SpecError
@@ -44,6 +61,7 @@ log = logging.getLogger(__name__)
 
 DTYPES = ("fp32", "bf16", "fp16")
 SCORES = ("logodds", "prob")
+SWITCH = {"on": True, "off": False, "true": True, "false": False, "1": True, "0": False}
 
 
 def _torch():
@@ -91,6 +109,27 @@ def length_batches(lengths: Sequence[int], max_tokens: int, max_batch: int) -> I
         yield batch
 
 
+def padded_batches(
+    lengths: Sequence[int], max_tokens: int, max_batch: int, max_pad: float
+) -> Iterator[list[int]]:
+    """Like :func:`length_batches`, and a row joins a batch only while padding stays within
+    ``max_pad`` of the batch's tokens (``max_pad=0``: rows of equal length only)."""
+    order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
+    batch: list[int] = []
+    real = 0
+    for i in order:
+        if batch:
+            rows, width = len(batch) + 1, lengths[batch[0]]
+            cells = rows * width
+            if cells > max_tokens or rows > max_batch or cells - real - lengths[i] > max_pad * cells:
+                yield batch
+                batch, real = [], 0
+        batch.append(i)
+        real += lengths[i]
+    if batch:
+        yield batch
+
+
 def pad_left(rows: Sequence[Sequence[int]], pad_id: int, device: str):
     """input_ids, attention_mask and position_ids for left-padded rows.
 
@@ -106,6 +145,39 @@ def pad_left(rows: Sequence[Sequence[int]], pad_id: int, device: str):
         mask[n, width - len(r) :] = 1
     pos = (mask.cumsum(-1) - 1).clamp(min=0)
     return ids.to(device), mask.to(device), pos.to(device)
+
+
+def common_prefix(rows: Sequence[Sequence[int]]) -> int:
+    """Length of the longest common prefix of token-id rows, capped so that every row keeps
+    at least its last token (the one whose next-token logits are the score).
+
+    Computed on ids, not text, so it is exact whatever the tokenizer merges across the
+    boundary between the instruction and the document."""
+    if not rows:
+        return 0
+    first = rows[0]
+    k = min(len(r) for r in rows) - 1
+    for r in rows[1:]:
+        j = 0
+        while j < k and r[j] == first[j]:
+            j += 1
+        k = j
+    return max(k, 0)
+
+
+@contextmanager
+def torch_threads(n: int | None) -> Iterator[None]:
+    """Run with ``n`` intra-op CPU threads, then put torch's setting back (None: as is)."""
+    if n is None:
+        yield
+        return
+    torch = _torch()
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def _int(options: dict[str, Any], key: str, default: int) -> int:
@@ -152,13 +224,28 @@ class PointwiseLLMScorer:
         if self.score_kind not in SCORES:
             raise SpecError(f"unknown score={self.score_kind!r}; valid: {', '.join(SCORES)}")
         self.device = pick_device(opts.pop("device", None))
+        self.threads = _int(opts, "threads", 1) if "threads" in opts else None
+        prefix = str(opts.pop("prefix", "on" if "causal" in self.kinds else "off")).lower()
+        if prefix not in SWITCH:
+            raise SpecError(f"option prefix={prefix!r} must be on or off")
+        self.prefix = SWITCH[prefix]
+        max_pad = opts.pop("max_pad", 0.125)
+        try:
+            self.max_pad = float(max_pad)
+        except (TypeError, ValueError):
+            self.max_pad = -1.0
+        if not 0 <= self.max_pad < 1:
+            raise SpecError(f"option max_pad={max_pad!r} must be a number in [0, 1)")
+        if self.prefix and "causal" not in self.kinds:
+            raise SpecError(f"prefix=on needs a causal LM; {self.family}: models score with prefix=off")
         template = opts.pop("template", None)
         model_obj = opts.pop("model_obj", None)
         tokenizer_obj = opts.pop("tokenizer_obj", None)
         if opts:
             raise SpecError(
                 f"unknown option(s) for {self.family}: {', '.join(sorted(opts))}; valid: "
-                "template, dtype, max_length, max_tokens, max_batch, device, score"
+                "template, dtype, max_length, max_tokens, max_batch, device, score, prefix, max_pad, "
+                "threads"
             )
         if model_obj is not None:
             self.model, self.tokenizer, self.path = model_obj, tokenizer_obj, None
@@ -204,6 +291,19 @@ class PointwiseLLMScorer:
         forward = inspect.signature(self.model.forward).parameters
         self._keep = next((k for k in ("logits_to_keep", "num_logits_to_keep") if k in forward), None)
         self._positions = "position_ids" in forward
+        # transformers 5 renamed ``past_key_values`` to ``cache``
+        self._cache_arg = next((k for k in ("cache", "past_key_values") if k in forward), None)
+        if self.prefix and self._cache_arg is None:
+            log.info("%s: the model takes no key/value cache; prefix sharing is off", self.name)
+            self.prefix = False
+        # Several suffixes per forward pass need the head applied by hand to hidden states;
+        # models whose forward rescales logits after the head run one suffix at a time.
+        config = getattr(self.model, "config", None)
+        rescaled = any(
+            getattr(config, k, None) not in (None, 1, 1.0)
+            for k in ("final_logit_softcapping", "logit_scale", "logits_scaling")
+        )
+        self._suffix_rows = 1 if rescaled else self.max_batch
 
     def _make_fingerprint(self) -> str:
         probe = self.template.render("q", "i", "d", self.tokenizer)
@@ -254,14 +354,104 @@ class PointwiseLLMScorer:
         """Scores of already-encoded prompts (length-sorted token-budget batches)."""
         torch = _torch()
         out = [0.0] * len(rows)
-        with torch.inference_mode():
+        with torch.inference_mode(), torch_threads(self.threads):
             for batch in length_batches([len(r) for r in rows], self.max_tokens, self.max_batch):
                 values = self._to_scores(self._last_logits([rows[i] for i in batch]))
                 for i, v in zip(batch, values, strict=True):
                     out[i] = v
         return out
 
+    def _new_cache(self):
+        from transformers import DynamicCache
+
+        try:
+            return DynamicCache(config=self.model.config)
+        except TypeError:  # transformers 4.x
+            return DynamicCache()
+
+    def _prefix_cache(self, prefix: Sequence[int]):
+        """Key/value cache of ``prefix`` (the decoder alone: its logits are never needed)."""
+        torch = _torch()
+        cache = self._new_cache()
+        ids = torch.tensor([list(prefix)], dtype=torch.long, device=self.device)
+        kwargs: dict[str, Any] = {"input_ids": ids, "use_cache": True, self._cache_arg: cache}
+        if self._positions:
+            kwargs["position_ids"] = torch.arange(len(prefix), device=self.device)[None]
+        self.model.get_decoder()(**kwargs)
+        return cache
+
+    def _suffix_logits(self, suffixes: Sequence[Sequence[int]], cache, start: int):
+        """Next-token logits after ``prefix + suffix`` for each suffix, shape (rows, vocab),
+        the prefix (``start`` tokens) read from ``cache`` (batch 1, left as it was)."""
+        torch = _torch()
+        width = max(len(x) for x in suffixes)
+        ids = torch.full((len(suffixes), width), self.tokenizer.pad_token_id, dtype=torch.long)
+        for n, x in enumerate(suffixes):
+            ids[n, : len(x)] = torch.tensor(list(x), dtype=torch.long)
+        ids = ids.to(self.device)
+        if len(suffixes) > 1:
+            cache = copy.deepcopy(cache)
+            cache.batch_repeat_interleave(len(suffixes))
+        # Right padding: pads come after every real token, so causal attention alone keeps
+        # them out of every score; no attention mask needed.
+        kwargs: dict[str, Any] = {"input_ids": ids, "use_cache": True, self._cache_arg: cache}
+        if self._positions:
+            pos = torch.arange(start, start + width, device=self.device)
+            kwargs["position_ids"] = pos[None].expand(len(suffixes), -1)
+        try:
+            if len(suffixes) == 1:
+                if self._keep:
+                    kwargs[self._keep] = 1
+                return self.model(**kwargs).logits[:, -1, :]
+            hidden = self.model.get_decoder()(**kwargs).last_hidden_state
+            last = torch.tensor([len(x) - 1 for x in suffixes], device=self.device)
+            rows = torch.arange(len(suffixes), device=self.device)
+            return self.model.get_output_embeddings()(hidden[rows, last])
+        finally:
+            if len(suffixes) == 1:
+                cache.crop(start - cache.get_seq_length())  # negative: drop the suffix
+
+    def score_shared(self, rows: Sequence[Sequence[int]], groups: Sequence[Sequence[int]]) -> list[float]:
+        """Scores of encoded prompts, each group (indices into ``rows``, the prompts of one
+        query + instruction) running its common token prefix once.  Singletons, and groups
+        whose cache cannot be cropped (sliding-window or recurrent layers), take
+        :meth:`score_ids`."""
+        torch = _torch()
+        out = [0.0] * len(rows)
+        rest: list[int] = []
+        with torch.inference_mode(), torch_threads(self.threads):
+            for group in groups:
+                start = common_prefix([rows[i] for i in group])
+                if len(group) < 2 or start == 0:
+                    rest.extend(group)
+                    continue
+                cache = self._prefix_cache(rows[group[0]][:start])
+                if not getattr(cache, "is_croppable", True):
+                    log.info("%s: this model's cache cannot be cropped; prefix sharing skipped", self.name)
+                    rest.extend(group)
+                    continue
+                suffixes = [rows[i][start:] for i in group]
+                lengths = [len(x) for x in suffixes]
+                for batch in padded_batches(lengths, self.max_tokens, self._suffix_rows, self.max_pad):
+                    logits = self._suffix_logits([suffixes[b] for b in batch], cache, start)
+                    for b, v in zip(batch, self._to_scores(logits), strict=True):
+                        out[group[b]] = v
+        if rest:
+            for i, v in zip(rest, self.score_ids([rows[i] for i in rest]), strict=True):
+                out[i] = v
+        return out
+
     def score(self, pairs: Sequence[Pair]) -> list[float]:
         if not pairs:
             return []
-        return self.score_ids(self.encode(pairs))
+        rows = self.encode(pairs)
+        if not self.prefix:
+            return self.score_ids(rows)
+        first: dict[tuple[int, ...], int] = {}  # identical prompts are scored once
+        unique = [first.setdefault(tuple(r), n) == n for n, r in enumerate(rows)]
+        groups: dict[tuple[str, str], list[int]] = {}
+        for n, p in enumerate(pairs):
+            if unique[n]:
+                groups.setdefault((p.query, p.instruction), []).append(n)
+        out = self.score_shared(rows, list(groups.values()))
+        return [out[first[tuple(r)]] for r in rows]
