@@ -63,7 +63,7 @@ CASES = {
     "minilm-fp32": ("minilm", "fp32", "fp32", "dense"),
     "minilm-bf16": ("minilm?precision=bf16", "bf16", "fp32", "dense"),
     "smollm2": ("smollm2?score=prob", "fp32", "fp32", "llm"),
-    "smollm2-bf16": ("smollm2?score=prob&dtype=bf16", "bf16", "bf16", "llm"),
+    "smollm2-bf16": ("smollm2?score=prob&precision=bf16", "bf16", "bf16", "llm"),
 }
 
 

@@ -22,10 +22,14 @@
 # (20 pairs unparseable: narratives with no usable clause); filter --judge none --no-balance
 # keeps 1507 (249 same-instruction duplicates: Core17 repeats Robust04 topics), 508 relevant
 # / 999 not; prompts with the generic template average 239 tokens (max 323).
-# Time (measured, smollm2, LoRA r16 all-linear, 2 OMP threads on the shared 2-core box at
-# load ~3.5): 38 s per optimizer step of 4 examples, i.e. ~9.5 s per example, so one epoch of
-# 1507 examples ~ 4 h loaded (expect ~2 h on an idle box); the default EPOCHS=1.  Split long
-# runs with `followir train ... --stop-after N` and rerun (the script adds --resume itself).
+# Time: the ~9.5 s/example once measured here (2 OMP threads at load ~3.5) was mostly thread
+# oversubscription: with more runnable threads than cores, every OpenMP barrier waits for a
+# descheduled thread.  Measured on the same box at load 5-6 (smollm2, LoRA r16 on all 7 linear
+# kinds, 4 prompts of ~280 tokens per micro-batch): 2 threads fp32 32.8 s/example, 2 threads
+# bf16 autocast 28.1, 1 thread bf16 8.0; `followir train` now uses bf16 autocast where the CPU
+# has it (--precision) and length-grouped micro-batches.  Use THREADS=1 on a shared box.
+# Split long runs with `followir train ... --stop-after N` and rerun (the script adds --resume).
+# Hand-written data instead of narrative clauses: see bench/TEACH.md.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -45,7 +49,7 @@ LORA_ALPHA=${LORA_ALPHA:-32}
 MAX_LEN=${MAX_LEN:-512}              # narrative docs are short; paper: 2048
 BATCH=${BATCH:-4}
 ACCUM=${ACCUM:-8}                    # effective batch 32, as in the paper
-THREADS=${THREADS:-2}
+THREADS=${THREADS:-1}
 N_BOOT=${N_BOOT:-1000}
 export OMP_NUM_THREADS=$THREADS MKL_NUM_THREADS=$THREADS HF_HUB_OFFLINE=1
 export FOLLOWIR_CACHE=${FOLLOWIR_CACHE:-$WORK/cache}

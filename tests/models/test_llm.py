@@ -112,8 +112,17 @@ def test_fingerprint_covers_settings_and_weights(lm_path, tmp_path):
     assert PointwiseLLMScorer(str(other), template="followir").fingerprint.split("@")[1] != base.split("@")[1]
 
 
+def test_precision_is_the_option_name_and_dtype_its_alias(lm_path):
+    """Every family takes precision=; llm/t5 also accept dtype= for the same setting."""
+    a = PointwiseLLMScorer(str(lm_path), template="followir", precision="bf16").fingerprint
+    b = PointwiseLLMScorer(str(lm_path), template="followir", dtype="bf16").fingerprint
+    assert a == b
+    with pytest.raises(SpecError, match="not both"):
+        PointwiseLLMScorer(str(lm_path), precision="bf16", dtype="fp32")
+
+
 def test_bf16_is_close_to_fp32(lm_path, scorer):
-    s = PointwiseLLMScorer(str(lm_path), template="followir", dtype="bf16")
+    s = PointwiseLLMScorer(str(lm_path), template="followir", precision="bf16")
     assert s.score(pairs()) == pytest.approx(scorer.score(pairs()), abs=0.5)
 
 

@@ -110,3 +110,19 @@ def test_fine_tune_cli_path_and_ids_match_the_tuned_scorer(base, tmp_path):
     assert (tuned.true_id, tuned.false_id) == (card["true_id"], card["false_id"])
     scores = tuned.score([Pair("q", "i", "d", "Mix flour")])
     assert len(scores) == 1 and scores[0] == scores[0]
+
+
+def test_checkpoints_folder_apart_from_out_and_resume_from_it(base, tmp_path):
+    from followir.train.loop import list_checkpoints
+
+    s = scorer_for(base, max_length=256)
+    model = add_lora(s.model, targets=parse_targets("all-linear"))
+    enc = encode_examples(examples(), s)
+    cfg = dict(CFG, max_steps=2)
+    train(enc, model, (s.true_id, s.false_id), s.tokenizer.pad_token_id, tmp_path / "out",
+          TrainConfig(**cfg), stop_after=1, progress=False, checkpoints=tmp_path / "ck")
+    assert [p.name for p in list_checkpoints(tmp_path / "ck")] == ["step-000001"]
+    assert not (tmp_path / "out" / "checkpoints").exists()
+    r = train(enc, model, (s.true_id, s.false_id), s.tokenizer.pad_token_id, tmp_path / "out",
+              TrainConfig(**cfg), resume=True, progress=False, checkpoints=tmp_path / "ck")
+    assert r.state.step == 2

@@ -17,8 +17,8 @@ from followir.cli.app import app
 @app.command()
 def synth(
     pairs: list[Path] = typer.Argument(..., help="TREC topic file(s) or JSONL pair file(s)"),
-    generator: str = typer.Option(
-        ..., "--generator", "-g",
+    generator: str | None = typer.Option(
+        None, "--generator", "-g",
         help="http(s)://BASE_URL (OpenAI-compatible), hf:NAME_OR_PATH, a model folder, smollm2, or narrative",
     ),
     out: Path = typer.Option(..., "--out", "-o", help="JSONL to append documents to"),
@@ -35,8 +35,19 @@ def synth(
     ),
     cache_dir: Path | None = typer.Option(None, help="generation cache (default $FOLLOWIR_CACHE/synth)"),
     no_cache: bool = typer.Option(False, "--no-cache", help="do not read or write the cache"),
+    written: str | None = typer.Option(
+        None, "--written",
+        help="instead of generating: hand-written passages (teach-robust04 or a folder of rNNN.json) "
+        "on the TREC topics in PAIRS, each under the original and the narrowed instruction",
+    ),
+    query_field: str = typer.Option("title", help="--written: the TREC field used as query (title|description)"),
 ) -> None:
     """Generate relevant and non-relevant documents for (query, instruction) pairs."""
+    if written:
+        _written(written, pairs, out, query_field)
+        return
+    if not generator:
+        raise typer.BadParameter("give --generator (or --written)", param_hint="--generator")
     from followir.synth.generate import GenerationCache, load_generator, synthesize
     from followir.synth.narrative import altered_pairs
     from followir.synth.pairs import read_pairs
@@ -63,3 +74,21 @@ def synth(
         f"{stats.pairs} pairs ({stats.skipped} already done): {stats.documents} documents, "
         f"{stats.unparseable} unparseable, {stats.cached} answers from cache -> {out}"
     )
+
+
+def _written(name: str, pairs: list[Path], out: Path, query_field: str) -> None:
+    """Rows straight from written passages: no generator, so no cache and no resume needed."""
+    from followir.synth.filter import write_jsonl
+    from followir.synth.written import written_rows
+    from followir.train.data import TrainExample, leak_check
+
+    if len(pairs) != 1:
+        raise typer.BadParameter("--written takes exactly one TREC topic file", param_hint="PAIRS")
+    rows = written_rows(name, pairs[0], query_field=query_field)
+    leak_check(
+        TrainExample(str(r["query"]), str(r["instruction"]), str(r["document"]), int(r["label"]), str(r["pair_id"]))  # type: ignore[call-overload]
+        for r in rows
+    )
+    write_jsonl(out, rows)
+    pos = sum(int(r["label"]) for r in rows)  # type: ignore[call-overload]
+    typer.echo(f"{len(rows)} rows ({pos} relevant, {len(rows) - pos} not) from written {name}; leak check passed -> {out}")

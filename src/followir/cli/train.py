@@ -34,19 +34,28 @@ def train(
     loss: str = typer.Option("binary", help="binary: CE over {true,false} logits; vocab: full-vocab CE"),
     template: str | None = typer.Option(None, help="prompt template (default: the scorer's)"),
     seed: int = typer.Option(0),
+    precision: str = typer.Option("auto", help="auto (bf16 autocast where the hardware has it) | bf16 | fp32"),
+    checkpoints: Path | None = typer.Option(None, help="checkpoint folder (default OUT/checkpoints)"),
     resume: bool = typer.Option(False, "--resume", help="continue from the last checkpoint in --out"),
     stop_after: int = typer.Option(0, help="end this run after N more steps (resume later); 0 = run to the end"),
 ) -> None:
     """Fine-tune with LoRA, then save the merged model to --out."""
+    import logging
+
     from followir.train.loop import TrainConfig, fine_tune
+
+    # per-step loss and s/step lines: a long run under nohup is watched through its log
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     cfg = TrainConfig(
         epochs=epochs, lr=lr, batch_size=batch_size, grad_accum=grad_accum, max_length=max_length,
         lora_r=lora_r, lora_alpha=lora_alpha, lora_dropout=lora_dropout, lora_targets=lora_targets,
         max_steps=max_steps or None, save_every=save_every, warmup_ratio=warmup_ratio, loss=loss,
-        template=template, seed=seed,
+        template=template, seed=seed, precision=precision,
     )
-    result = fine_tune(data, base, out, cfg, resume=resume, stop_after=stop_after or None)
+    result = fine_tune(
+        data, base, out, cfg, resume=resume, stop_after=stop_after or None, checkpoints=checkpoints
+    )
     losses = result.state.losses
     first = f"{losses[0]:.4f}" if losses else "-"
     last = f"{losses[-1]:.4f}" if losses else "-"

@@ -27,8 +27,8 @@ and only that position's logits computed (``logits_to_keep=1``), which matters f
 with large vocabularies.  Both paths give the same scores within float noise (1e-4 in
 fp32), so ``prefix`` and ``max_pad`` are not part of the fingerprint.
 
-Options (``llm:PATH?template=followir&dtype=bf16&max_length=1024``): ``template``,
-``dtype`` (``fp32`` default, exact; ``bf16`` ~2x faster on CPUs with AVX512-BF16 and on
+Options (``llm:PATH?template=followir&precision=bf16&max_length=1024``): ``template``,
+``precision`` (alias ``dtype``; ``fp32`` default, exact; ``bf16`` ~2x faster on CPUs with AVX512-BF16 and on
 GPUs), ``max_length`` (document tokens are dropped past it, never the question), ``max_tokens``
 (batch token budget), ``max_batch``, ``device``, ``score`` (``logodds``|``prob``),
 ``prefix`` (``on``|``off``), ``max_pad`` (0 to <1), ``threads`` (CPU threads while scoring;
@@ -70,6 +70,13 @@ def _torch():
     except ImportError as exc:  # pragma: no cover - depends on environment
         raise MissingDependency("torch", "llm") from exc
     return torch
+
+
+def precision_of(opts: dict[str, Any]) -> str:
+    """The ``precision`` option (every family's name for it); ``dtype`` is accepted too."""
+    if "precision" in opts and "dtype" in opts:
+        raise SpecError("give precision= or its alias dtype=, not both")
+    return str(opts.pop("precision", opts.pop("dtype", "fp32")))
 
 
 def torch_dtype(name: str):
@@ -215,7 +222,7 @@ class PointwiseLLMScorer:
         opts = dict(options)
         for key, value in _model_card(model).items():  # a `followir train` output folder
             opts.setdefault(key, value)
-        self.dtype_name = str(opts.pop("dtype", "fp32"))
+        self.dtype_name = precision_of(opts)
         torch_dtype(self.dtype_name)  # validate early
         self.max_length = _int(opts, "max_length", 2048)
         self.max_tokens = _int(opts, "max_tokens", 16384)
@@ -244,7 +251,7 @@ class PointwiseLLMScorer:
         if opts:
             raise SpecError(
                 f"unknown option(s) for {self.family}: {', '.join(sorted(opts))}; valid: "
-                "template, dtype, max_length, max_tokens, max_batch, device, score, prefix, max_pad, "
+                "template, precision, max_length, max_tokens, max_batch, device, score, prefix, max_pad, "
                 "threads"
             )
         if model_obj is not None:

@@ -32,6 +32,7 @@ from followir.errors import DataError, FollowIRError
 log = logging.getLogger(__name__)
 
 CHECKPOINTS = "checkpoints"
+PRECISIONS = ("auto", "bf16", "fp32")
 
 
 @dataclass
@@ -57,6 +58,7 @@ class TrainConfig:
     seed: int = 0
     loss: str = "binary"  # or "vocab"
     template: str | None = None
+    precision: str = "auto"  # "bf16" autocast, "fp32", or "auto" (bf16 where the hardware has it)
 
     def validate(self) -> None:
         if self.loss not in ("binary", "vocab"):
@@ -66,6 +68,8 @@ class TrainConfig:
                 raise FollowIRError(f"--{name.replace('_', '-')} must be >= 1")
         if self.lr <= 0:
             raise FollowIRError("--lr must be > 0")
+        if self.precision not in PRECISIONS:
+            raise FollowIRError(f"--precision must be one of {', '.join(PRECISIONS)}, not {self.precision!r}")
 
 
 @dataclass
@@ -99,7 +103,9 @@ def answer_logits(model, batch_ids: Sequence[Sequence[int]], pad_id: int):  # no
         ids[row, : len(x)] = torch.tensor(list(x), dtype=torch.long)
         mask[row, : len(x)] = 1
     device = next(base.parameters()).device
-    hidden = base.get_decoder()(input_ids=ids.to(device), attention_mask=mask.to(device)).last_hidden_state
+    hidden = base.get_decoder()(
+        input_ids=ids.to(device), attention_mask=mask.to(device), use_cache=False
+    ).last_hidden_state
     last = hidden[torch.arange(len(batch_ids), device=device), (lengths - 1).to(device)]
     return base.get_output_embeddings()(last)
 
@@ -125,20 +131,21 @@ def _data_hash(encoded: Sequence[tuple[list[int], int]]) -> str:
     return h.hexdigest()[:16]
 
 
-def list_checkpoints(out: Path) -> list[Path]:
-    root = Path(out) / CHECKPOINTS
+def list_checkpoints(root: Path) -> list[Path]:
+    """Finished checkpoints (``step-NNNNNN`` with a state.json) in ``root``, oldest first."""
+    root = Path(root)
     if not root.is_dir():
         return []
     return sorted(p for p in root.iterdir() if p.name.startswith("step-") and (p / "state.json").is_file())
 
 
-def save_checkpoint(out: Path, model, optimizer, scheduler, state: TrainState, meta: dict) -> Path:  # noqa: ANN001
+def save_checkpoint(root: Path, model, optimizer, scheduler, state: TrainState, meta: dict) -> Path:  # noqa: ANN001
     import torch
     from safetensors.torch import save_file
 
     from followir.train.lora import adapter_state
 
-    root = Path(out) / CHECKPOINTS
+    root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
     final = root / f"step-{state.step:06d}"
     tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=root))
@@ -195,6 +202,33 @@ def _batches_of_epoch(n: int, seed: int, epoch: int) -> list[int]:
     return torch.randperm(n, generator=g).tolist()
 
 
+def micro_batches(chunk: Sequence[int], lengths: Sequence[int], size: int) -> list[list[int]]:
+    """The examples of one optimizer step, sorted by prompt length and cut into micro-batches.
+
+    Rows of a micro-batch are padded to its longest prompt; prompts here range over
+    ~2.5x in length, so random micro-batches of 4 waste about a third of the compute on
+    padding.  Grouping by length inside the step leaves the step's gradient (a sum over
+    the same examples) unchanged.
+    """
+    ordered = sorted(chunk, key=lambda i: (lengths[i], i))
+    return [ordered[k : k + size] for k in range(0, len(ordered), size)]
+
+
+def resolve_precision(name: str, device: str) -> str:
+    """``auto`` -> bf16 autocast on CUDA and on CPUs with native bf16 (AVX512-BF16/AMX),
+    where it is ~1.2-2x faster than fp32; fp32 elsewhere (emulated bf16 is slower)."""
+    if name != "auto":
+        return name
+    import torch
+
+    if device.startswith("cuda"):
+        return "bf16" if torch.cuda.is_bf16_supported() else "fp32"
+    try:
+        return "bf16" if torch.ops.mkldnn._is_mkldnn_bf16_supported() else "fp32"
+    except Exception:  # pragma: no cover - very old torch
+        return "fp32"
+
+
 def total_steps(n: int, cfg: TrainConfig) -> int:
     per_epoch = math.ceil(n / (cfg.batch_size * cfg.grad_accum))
     steps = per_epoch * cfg.epochs
@@ -213,8 +247,10 @@ def train(
     meta: dict | None = None,
     progress: bool = True,
     stop_after: int | None = None,
+    checkpoints: str | Path | None = None,
 ) -> TrainResult:
-    """Run (or continue) training; checkpoints land in ``out/checkpoints``.
+    """Run (or continue) training; checkpoints land in ``checkpoints`` (default
+    ``out/checkpoints``).
 
     ``stop_after`` ends this invocation after that many optimizer steps (with a checkpoint),
     so a long CPU run can be done in slices with ``resume=True``; the schedule still spans
@@ -227,6 +263,7 @@ def train(
     cfg.validate()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    ckpt_root = Path(checkpoints) if checkpoints else out / CHECKPOINTS
     true_id, false_id = answer_ids
     n = len(encoded)
     if n == 0:
@@ -240,7 +277,7 @@ def train(
     optimizer = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
     scheduler = get_cosine_schedule_with_warmup(optimizer, int(cfg.warmup_ratio * steps), steps)
     state = TrainState()
-    existing = list_checkpoints(out)
+    existing = list_checkpoints(ckpt_root)
     if resume and existing:
         state, doc = load_checkpoint(existing[-1], model, optimizer, scheduler)
         if doc.get("data_hash") != data_hash:
@@ -254,13 +291,23 @@ def train(
             raise FollowIRError(f"cannot resume from {existing[-1]}: settings changed: {changed}")
         log.info("resumed from %s (step %d of %d)", existing[-1], state.step, steps)
     elif existing and not resume:
-        raise FollowIRError(f"{out} already has checkpoints; pass --resume to continue or use a new --out")
+        raise FollowIRError(f"{ckpt_root} already has checkpoints; pass --resume to continue or use a new --out")
+
+    device = str(next(model.parameters()).device)
+    precision = resolve_precision(cfg.precision, device)
+    lengths = [len(ids) for ids, _ in encoded]
+    log.info(
+        "%d examples (prompt tokens mean %.0f, max %d), %d steps of %d, precision %s, %d torch threads",
+        n, sum(lengths) / n, max(lengths), steps, cfg.batch_size * cfg.grad_accum, precision,
+        torch.get_num_threads(),
+    )
 
     model.train()
     per_step = cfg.batch_size * cfg.grad_accum
     order = _batches_of_epoch(n, cfg.seed, state.epoch)
     bar = tqdm(total=steps, initial=state.step, desc="train", unit="step", disable=not progress)
     t0 = time.perf_counter()
+    t_step = t0
     until = min(steps, state.step + stop_after) if stop_after else steps
     while state.step < until:
         if state.offset >= n:
@@ -270,9 +317,9 @@ def train(
         chunk = order[state.offset : state.offset + per_step]
         optimizer.zero_grad(set_to_none=True)
         total = 0.0
-        for k in range(0, len(chunk), cfg.batch_size):
-            idx = chunk[k : k + cfg.batch_size]
-            logits = answer_logits(model, [encoded[i][0] for i in idx], pad_id)
+        for idx in micro_batches(chunk, lengths, cfg.batch_size):
+            with torch.autocast(device.split(":")[0], dtype=torch.bfloat16, enabled=precision == "bf16"):
+                logits = answer_logits(model, [encoded[i][0] for i in idx], pad_id)
             loss = step_loss(logits, [encoded[i][1] for i in idx], true_id, false_id, cfg.loss)
             (loss / len(chunk)).backward()
             total += float(loss.detach())
@@ -288,11 +335,17 @@ def train(
         state.losses.append(mean)
         bar.update(1)
         bar.set_postfix(loss=f"{mean:.4f}")
+        now = time.perf_counter()
+        log.info(
+            "step %d/%d epoch %d loss %.4f lr %.2e %.1f s/step",
+            state.step, steps, state.epoch, mean, scheduler.get_last_lr()[0], now - t_step,
+        )
+        t_step = now
         if state.step % cfg.save_every == 0 or state.step == until:
             state.seconds += time.perf_counter() - t0
             t0 = time.perf_counter()
-            save_checkpoint(out, model, optimizer, scheduler, state, meta)
-            for old_ckpt in list_checkpoints(out)[: -cfg.keep_checkpoints]:
+            save_checkpoint(ckpt_root, model, optimizer, scheduler, state, meta)
+            for old_ckpt in list_checkpoints(ckpt_root)[: -cfg.keep_checkpoints]:
                 shutil.rmtree(old_ckpt, ignore_errors=True)
     bar.close()
     return TrainResult(out, state, steps)
@@ -323,6 +376,7 @@ def fine_tune(
     leak_check: bool = True,
     progress: bool = True,
     stop_after: int | None = None,
+    checkpoints: str | Path | None = None,
 ) -> TrainResult:
     """Read data, check for benchmark leakage, LoRA-train the scorer's model, save it merged
     into ``out`` so that ``llm:OUT`` scores with the same template and max length."""
@@ -348,7 +402,7 @@ def fine_tune(
     meta = {"base": base, "base_fingerprint": scorer.fingerprint, "template": scorer.template.name}
     result = train(
         encoded, model, (scorer.true_id, scorer.false_id), scorer.tokenizer.pad_token_id, out, cfg,
-        resume=resume, meta=meta, progress=progress, stop_after=stop_after,
+        resume=resume, meta=meta, progress=progress, stop_after=stop_after, checkpoints=checkpoints,
     )
     if result.state.step < result.total_steps:
         log.info("stopped at step %d of %d; rerun with --resume to continue", result.state.step, result.total_steps)

@@ -1,0 +1,37 @@
+"""Pure helpers of the training loop: length-grouped micro-batches, precision choice."""
+
+import pytest
+
+from followir.errors import FollowIRError
+from followir.train.loop import TrainConfig, micro_batches, resolve_precision
+
+
+def test_micro_batches_group_by_length_and_keep_every_example_once():
+    lengths = [300, 120, 290, 130, 310, 125, 280, 140]
+    chunk = [0, 1, 2, 3, 4, 5, 6, 7]
+    got = micro_batches(chunk, lengths, 4)
+    assert got == [[1, 5, 3, 7], [6, 2, 0, 4]]  # short ones together, long ones together
+    assert sorted(i for b in got for i in b) == chunk
+
+
+def test_micro_batches_pad_less_than_arrival_order():
+    lengths = [300, 120, 290, 130, 310, 125, 280, 140]
+    chunk = list(range(8))
+
+    def padded(batches):
+        return sum(len(b) * max(lengths[i] for i in b) for b in batches)
+
+    arrival = [chunk[k : k + 4] for k in range(0, 8, 4)]
+    assert padded(micro_batches(chunk, lengths, 4)) < padded(arrival)
+
+
+def test_micro_batches_last_batch_may_be_short():
+    assert micro_batches([2, 0, 1], [5, 3, 4], 2) == [[1, 2], [0]]  # lengths 3, 4 | 5
+
+
+def test_explicit_precision_is_kept_and_bad_one_refused():
+    assert resolve_precision("fp32", "cpu") == "fp32"
+    assert resolve_precision("bf16", "cpu") == "bf16"
+    assert resolve_precision("auto", "cpu") in ("bf16", "fp32")
+    with pytest.raises(FollowIRError, match="precision"):
+        TrainConfig(precision="fp8").validate()
