@@ -79,8 +79,13 @@ class FixedLLM:
     """A generator stand-in that answers like the paper's prompts expect."""
 
     name = "fixed-llm"
+    fingerprint = "fixed-llm"
 
-    def generate(self, prompt: str) -> str:
+    def __init__(self):
+        self.settings = []
+
+    def generate(self, prompt: str, sampling=None) -> str:
+        self.settings.append(sampling)
         if prompt.startswith("I have instructions that are specific to a question"):
             return "Abstract Command: Find a farming document for this question."
         return 'Keywords: ["farming"]'
@@ -89,5 +94,7 @@ class FixedLLM:
 def test_generator_writes_short_then_keywords_from_short():
     bench = make_bench()
     assert variant_texts(bench, "short", FixedLLM()).og == {"q1": "Find a farming document for this question."}
-    kw = variant_texts(bench, "keywords", FixedLLM())
+    llm = FixedLLM()
+    kw = variant_texts(bench, "keywords", llm)
     assert kw.og == {"q1": "farming"} and kw.changed == {"q1": "farming"} and kw.source == "fixed-llm"
+    assert llm.settings and all(s is not None and s.greedy for s in llm.settings)  # reproducible

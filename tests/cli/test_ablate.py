@@ -22,7 +22,7 @@ def test_ablate_cli_with_bm25(tmp_path):
     assert rows["none"]["pmrr"] is None and rows["full"]["pmrr"] is not None
     for v in ("keywords", "short", "full"):
         assert abs(rows[v]["delta"] - (rows[v]["main"] - rows["none"]["main"])) < 1e-12
-    assert (out / "tiny" / "bm25.short.json").exists() and (out / "generations.json").exists() is False
+    assert (out / "tiny" / "bm25.short.json").exists() and (out / "generations").exists() is False
     before = (out / "tiny" / "ablation.md").read_text()
     again = CliRunner().invoke(app, args)  # resumes from the saved results: no scoring
     assert again.exit_code == 0 and "scoring" not in again.output

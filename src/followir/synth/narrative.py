@@ -21,7 +21,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from followir.errors import SpecError
+from followir.models.generators import GREEDY, Sampling
 from followir.synth.pairs import SynthPair
+from followir.synth.prompts import parse_doc_prompt
 
 _NEGATIVE = re.compile(
     r"\b(not|non)[\s-]*(be\s+)?(relevant|of interest|considered relevant)|\birrelevant\b|"
@@ -158,14 +161,20 @@ class NarrativeGenerator:
     def fingerprint(self) -> str:
         return f"narrative-v1|n={self.n}|pool={len(self.pool)}"
 
-    def generate(self, request) -> str:  # noqa: ANN001 - a generate.Request
-        pos, neg = split_clauses(request.instruction)
+    def generate(self, prompt: str, sampling: Sampling = GREEDY) -> str:
+        """Documents for the pair in a `build_doc_prompt` prompt (``sampling.seed`` picks
+        the off-topic negatives)."""
+        pair = parse_doc_prompt(prompt)
+        if pair is None:
+            raise SpecError("the narrative generator only reads synthesis prompts (followir synth)")
+        query, instruction = pair
+        pos, neg = split_clauses(instruction)
         excluded = {statement(c) for c in neg}
         pos = [c for c in pos if statement(c) not in excluded]
-        relevant = [_doc(request.query, c) for c in pos[: self.n]]
-        nonrel = [_doc(request.query, c) for c in neg[: self.n]]
-        rng = random.Random(request.seed)
-        others = [p for p in self.pool if p.query != request.query]
+        relevant = [_doc(query, c) for c in pos[: self.n]]
+        nonrel = [_doc(query, c) for c in neg[: self.n]]
+        rng = random.Random(sampling.seed)
+        others = [p for p in self.pool if p.query.strip() != query]
         rng.shuffle(others)
         for other in others:
             if len(nonrel) >= self.n:

@@ -14,7 +14,6 @@ document, so data made with a later, verbatim prompt is never mixed up with this
 
 from __future__ import annotations
 
-import hashlib
 import re
 
 PROMPT_ID = "followir-docgen-v1"
@@ -77,10 +76,17 @@ def build_doc_prompt(query: str, instruction: str) -> str:
     )
 
 
-def prompt_hash(*parts: str) -> str:
-    """A stable key for the on-disk generation cache."""
-    h = hashlib.sha256()
-    for part in parts:
-        h.update(part.encode("utf-8"))
-        h.update(b"\x00")
-    return h.hexdigest()
+_PAIR_IN_PROMPT = re.compile(
+    r"^Query: (?P<query>.*?)\nInstruction \(what makes a document relevant\): (?P<instruction>.*?)\n\nWrite ",
+    re.S | re.M,
+)
+
+
+def parse_doc_prompt(prompt: str) -> tuple[str, str] | None:
+    """(query, instruction) back from a :func:`build_doc_prompt` prompt, else None.
+
+    Lets a generator that reads the pair rather than prose (``narrative``) take exactly
+    what an LLM would be given.
+    """
+    m = _PAIR_IN_PROMPT.search(prompt)
+    return (m.group("query"), m.group("instruction")) if m else None
