@@ -35,3 +35,17 @@ def test_explicit_precision_is_kept_and_bad_one_refused():
     assert resolve_precision("auto", "cpu") in ("bf16", "fp32")
     with pytest.raises(FollowIRError, match="precision"):
         TrainConfig(precision="fp8").validate()
+
+
+def test_epoch_order_keeps_contrast_groups_together():
+    """With groups, both instruction versions of a document are adjacent in the epoch order
+    (so they share an optimizer step); without, the order is a plain permutation."""
+    from followir.train.loop import _batches_of_epoch
+
+    groups = [0, 1, 2, 0, 1, 2, 3, 3]
+    order = _batches_of_epoch(len(groups), seed=0, epoch=0, groups=groups)
+    assert sorted(order) == list(range(len(groups)))
+    for k in range(0, len(order), 2):
+        assert groups[order[k]] == groups[order[k + 1]]
+    assert _batches_of_epoch(8, 0, 1, groups) != _batches_of_epoch(8, 0, 0, groups)
+    assert sorted(_batches_of_epoch(8, seed=0, epoch=0)) == list(range(8))

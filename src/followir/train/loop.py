@@ -195,11 +195,23 @@ def load_checkpoint(path: Path, model, optimizer, scheduler) -> tuple[TrainState
 
 
 # -- the loop ---------------------------------------------------------------------------------
-def _batches_of_epoch(n: int, seed: int, epoch: int) -> list[int]:
+def _batches_of_epoch(
+    n: int, seed: int, epoch: int, groups: Sequence[int] | None = None
+) -> list[int]:
+    """A seeded permutation of the examples.  With ``groups`` (one id per example), whole
+    groups are permuted and kept together: the versions of one document under the original
+    and the altered instruction then land in the same optimizer step, so each step's
+    gradient carries the contrast (same text, opposite labels) the reranker must learn."""
     import torch
 
     g = torch.Generator().manual_seed(seed * 1_000_003 + epoch)
-    return torch.randperm(n, generator=g).tolist()
+    if groups is None:
+        return torch.randperm(n, generator=g).tolist()
+    members: dict[int, list[int]] = {}
+    for i, gid in enumerate(groups):
+        members.setdefault(gid, []).append(i)
+    keys = list(members)
+    return [i for k in torch.randperm(len(keys), generator=g).tolist() for i in members[keys[k]]]
 
 
 def micro_batches(chunk: Sequence[int], lengths: Sequence[int], size: int) -> list[list[int]]:
@@ -248,9 +260,11 @@ def train(
     progress: bool = True,
     stop_after: int | None = None,
     checkpoints: str | Path | None = None,
+    groups: Sequence[int] | None = None,
 ) -> TrainResult:
     """Run (or continue) training; checkpoints land in ``checkpoints`` (default
-    ``out/checkpoints``).
+    ``out/checkpoints``).  ``groups`` keeps examples with the same group id in one step
+    (see `_batches_of_epoch`).
 
     ``stop_after`` ends this invocation after that many optimizer steps (with a checkpoint),
     so a long CPU run can be done in slices with ``resume=True``; the schedule still spans
@@ -304,7 +318,7 @@ def train(
 
     model.train()
     per_step = cfg.batch_size * cfg.grad_accum
-    order = _batches_of_epoch(n, cfg.seed, state.epoch)
+    order = _batches_of_epoch(n, cfg.seed, state.epoch, groups)
     bar = tqdm(total=steps, initial=state.step, desc="train", unit="step", disable=not progress)
     t0 = time.perf_counter()
     t_step = t0
@@ -313,7 +327,7 @@ def train(
         if state.offset >= n:
             state.epoch += 1
             state.offset = 0
-            order = _batches_of_epoch(n, cfg.seed, state.epoch)
+            order = _batches_of_epoch(n, cfg.seed, state.epoch, groups)
         chunk = order[state.offset : state.offset + per_step]
         optimizer.zero_grad(set_to_none=True)
         total = 0.0
@@ -400,9 +414,12 @@ def fine_tune(
         scorer.model, cfg.lora_r, cfg.lora_alpha, cfg.lora_dropout, parse_targets(cfg.lora_targets), seed=cfg.seed
     )
     meta = {"base": base, "base_fingerprint": scorer.fingerprint, "template": scorer.template.name}
+    doc_group: dict[tuple[str, str], int] = {}
+    groups = [doc_group.setdefault((ex.query, ex.document), len(doc_group)) for ex in examples]
     result = train(
         encoded, model, (scorer.true_id, scorer.false_id), scorer.tokenizer.pad_token_id, out, cfg,
         resume=resume, meta=meta, progress=progress, stop_after=stop_after, checkpoints=checkpoints,
+        groups=groups,
     )
     if result.state.step < result.total_steps:
         log.info("stopped at step %d of %d; rerun with --resume to continue", result.state.step, result.total_steps)
