@@ -198,11 +198,23 @@ def followir_worker(args: argparse.Namespace) -> None:
         lengths = enc.token_lengths(sorted(queries, key=str), True)
         lengths += enc.token_lengths(sorted(docs, key=str), False)
         shape = flops.shape_of(enc.model[0].auto_model)
-        model_flops = flops.encoder_flops(shape, lengths)
+        model_flops = prompt_flops = flops.encoder_flops(shape, lengths)
     else:
-        lengths = [len(r) for r in scorer.encode(all_pairs)]
+        from followir.models.llm import common_prefix
+
+        rows = scorer.encode(all_pairs)
+        lengths = [len(r) for r in rows]
         shape = flops.shape_of(scorer.model)
-        model_flops = flops.causal_last_token_flops(shape, lengths)
+        prompt_flops = flops.causal_last_token_flops(shape, lengths)
+        by_group: dict[tuple[str, str], list[list[int]]] = {}
+        for pair, row in zip(all_pairs, rows, strict=True):
+            by_group.setdefault((pair.query, pair.instruction), []).append(list(row))
+        groups = []
+        for members in by_group.values():
+            k = common_prefix(members) if getattr(scorer, "prefix", False) and len(members) > 1 else 0
+            groups.append((k, [len(r) - k for r in members]))
+        # %ceil counts only what was computed: a shared prefix runs once per group.
+        model_flops = flops.causal_shared_prefix_flops(shape, groups)
 
     write_json(
         Path(args.out),
@@ -229,6 +241,7 @@ def followir_worker(args: argparse.Namespace) -> None:
             "run": {f"{q}-{w}": docs for w, run in out.runs.items() for q, docs in run.items()},
             "tokens": sum(lengths),
             "model_flops": model_flops,
+            "prompt_flops": prompt_flops,
             "shape": shape.__dict__,
         },
     )

@@ -123,6 +123,21 @@ def causal_last_token_flops(shape: Shape, lengths: Iterable[int]) -> float:
     return total
 
 
+def causal_shared_prefix_flops(shape: Shape, groups: Iterable[tuple[int, list[int]]]) -> float:
+    """FLOPs a causal LM actually spends when each group's common prefix (prefix length,
+    suffix lengths) runs once and every suffix attends to prefix + itself; head at the last
+    position of each suffix only.  With a zero-length prefix this equals
+    `causal_last_token_flops` over the suffixes."""
+    total = 0.0
+    for p, suffixes in groups:
+        total += 2.0 * shape.params_nonembedding * p + 2.0 * shape.layers * p * (p + 1) * shape.hidden
+        for n in suffixes:
+            total += 2.0 * shape.params_nonembedding * n
+            total += 2.0 * shape.layers * shape.hidden * (2 * n * p + n * (n + 1))
+            total += 2.0 * shape.hidden * shape.vocab
+    return total
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--n", type=int, default=2048)
