@@ -98,6 +98,14 @@ def _label_not_binary(t: dict) -> None:
     _passage(t, "t01-p05")["og"] = 2
 
 
+def _label_float(t: dict) -> None:
+    _passage(t, "t01-p05")["og"] = 1.0  # equals 1 in Python, but not a label a reviewer wrote
+
+
+def _label_bool(t: dict) -> None:
+    _passage(t, "t01-p05")["og"] = True
+
+
 def _too_few(t: dict) -> None:
     del t["passages"][-1]
 
@@ -132,6 +140,8 @@ CASES = [
     (_bad_prefix, r"x99-p05.*must start with the topic id 't01-'"),
     (_missing_field, r"t01-p05.*missing field\(s\) title"),
     (_label_not_binary, r"t01-p05.*'og' must be 0 or 1"),
+    (_label_float, r"t01-p05.*'og' must be 0 or 1, not 1\.0"),
+    (_label_bool, r"t01-p05.*'og' must be 0 or 1, not True"),
     (_too_few, r"29 passages; a topic needs at least 30"),
     (_no_negation, r"instruction_og states no exclusion"),
     (_short_og, r"instruction_og has 8 words"),

@@ -35,3 +35,11 @@ def test_convert_refuses_non_empty_output(tmp_path):
 def test_convert_unknown_source(tmp_path):
     result = CliRunner().invoke(app, ["convert", "robust4", str(tmp_path / "o")])
     assert isinstance(result.exception, SpecError) and "Did you mean 'robust04'" in str(result.exception)
+
+
+def test_convert_to_an_existing_file_is_a_clear_error(tmp_path):
+    target = tmp_path / "a-file"
+    target.write_text("x")
+    result = CliRunner().invoke(app, ["convert", str(FIXTURES / "instructir"), str(target)])
+    assert isinstance(result.exception, DataError), result.exception
+    assert "not a directory" in str(result.exception) and str(target) in str(result.exception)

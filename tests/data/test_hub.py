@@ -124,3 +124,18 @@ def test_split_must_exist_when_several(tmp_path, fixtures):
     assert "qrels_og" in configs
     with pytest.raises(DataError, match="config 'qrels_og' has no split 'test'"):
         local_tables(d, "test")[0]("qrels_og")
+
+
+def test_mteb_extra_fields_are_json_like_the_plain_layout(tmp_path, fixtures, write):
+    # a non-string extra column must read the same in every layout: JSON, not a Python repr
+    from followir.data.plain import read_queries
+
+    d = _copy(fixtures, tmp_path)
+    rows = ['{"_id": "301-og", "text": "t", "tags": ["a", "b"], "n": 3}',
+            '{"_id": "301-changed", "text": "t"}', '{"_id": "302-og", "text": "u"}',
+            '{"_id": "302-changed", "text": "u"}']
+    write(d / "queries" / "test.jsonl", "\n".join(rows) + "\n")
+    extra = read_hub_dir(d).queries["301"].extra
+    assert extra == {"tags": '["a", "b"]', "n": "3"}
+    plain = write(tmp_path / "q.jsonl", rows[0] + "\n")
+    assert read_queries(plain)["301-og"].extra == extra

@@ -156,3 +156,24 @@ def test_pools_from_in_memory_rows():
     rows = [{"query-id": "1", "corpus-ids": ["a"]}, {"query-id": "2", "corpus-ids": None}]
     with pytest.raises(DataError, match=r"mem: row 2: field 'corpus-ids' must be a list"):
         pools_from_records(iter_rows(rows, "mem"))
+
+
+def test_qrels_header_after_blank_lines(tmp_path, write):
+    # the header is the first non-blank line, not line 1
+    p = write(tmp_path / "q.tsv", "\nquery-id\tcorpus-id\tscore\n1\td1\t1\n")
+    assert read_qrels_table(p) == {"1": {"d1": 1}}
+    # only the first one: a later non-numeric score is still an error on its line
+    p = write(tmp_path / "q2.tsv", "1\td1\t1\nquery-id\tcorpus-id\tscore\n")
+    with pytest.raises(DataError, match="not an integer") as e:
+        read_qrels_table(p)
+    assert e.value.line == 2
+
+
+def test_qrels_tsv_and_parquet_for_one_split_is_ambiguous(tmp_path, write):
+    from followir.data.jsonl import find_qrels
+
+    write(tmp_path / "test.tsv", "1\td1\t1\n")
+    assert find_qrels(tmp_path, "test") == tmp_path / "test.tsv"
+    write(tmp_path / "test.parquet", "")
+    with pytest.raises(DataError, match="both test.tsv and test.parquet exist"):
+        find_qrels(tmp_path, "test")

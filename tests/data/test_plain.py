@@ -114,3 +114,34 @@ def test_real_followir_pairs(shared, name, count, has_og):
     if has_og:
         # the altered instruction is a *different* text from the original in every pair
         assert all(q.instruction_changed != q.instruction_og for q in queries.values())
+
+
+@pytest.mark.parametrize("meta", ["[1, 2]", '{"name": "x", "metadata": "oops"}'])
+def test_benchmark_json_of_the_wrong_shape_names_the_file(tmp_path, write, meta):
+    d = write_plain(_bench(), tmp_path / "p")
+    write(d / "benchmark.json", meta)
+    with pytest.raises(DataError, match="benchmark.json: expected") as e:
+        read_plain(d)
+    assert e.value.path == str(d / "benchmark.json")
+
+
+def test_benchmark_json_is_written_as_utf8_whatever_the_locale(tmp_path):
+    # non-ASCII metadata, written with ensure_ascii=False, must not depend on the locale's
+    # encoding (read_plain reads UTF-8); -X warn_default_encoding flags any open() without one
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from followir.data.plain import write_plain, read_plain; "
+        "sys.path.insert(0, sys.argv[2]); from test_plain import _bench; b = _bench(); "
+        "b.name = 't\\u00efny\\u2603'; write_plain(b, sys.argv[1]); assert read_plain(sys.argv[1]).name == b.name"
+    )
+    from pathlib import Path
+
+    res = subprocess.run(
+        [sys.executable, "-X", "warn_default_encoding", "-W", "error::EncodingWarning", "-c", code,
+         str(tmp_path / "p"), str(Path(__file__).parent)],
+        capture_output=True, text=True, env={"PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0", "LC_ALL": "C", "PATH": ""},
+    )
+    assert res.returncode == 0, res.stderr
+    assert json.loads((tmp_path / "p" / "benchmark.json").read_bytes().decode("utf-8"))["name"] == "t\u00efny\u2603"

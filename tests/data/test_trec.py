@@ -154,3 +154,13 @@ def test_sgml_errors(tmp_path, write):
         with pytest.raises(DataError, match=msg) as e:
             trec.read_trec_docs(p)
         assert e.value.line == line, text
+
+
+def test_trec_dir_duplicate_docno_across_files_names_both_places(tmp_path, write):
+    write(tmp_path / "topics.txt", "<top>\n<num> Number: 1\n<title> t\n<desc> d\n<narr> n\n</top>\n")
+    write(tmp_path / "qrels.txt", "1 0 A 1\n")
+    write(tmp_path / "a.sgml", "<DOC><DOCNO>A</DOCNO>x</DOC>\n")
+    b = write(tmp_path / "b.sgml", "\n<DOC><DOCNO>B</DOCNO>y</DOC>\n<DOC><DOCNO>A</DOCNO>z</DOC>\n")
+    with pytest.raises(DataError, match=r"duplicate DOCNO 'A' \(first at .*a\.sgml:1\)") as e:
+        trec.read_trec_dir(tmp_path)
+    assert e.value.path == str(b) and e.value.line == 3

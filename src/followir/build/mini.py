@@ -32,7 +32,6 @@ import hashlib
 import json
 import logging
 import re
-import shutil
 import tempfile
 from collections import Counter
 from collections.abc import Mapping
@@ -121,9 +120,10 @@ def _str_field(obj: Mapping[str, object], key: str, path: Path, where: str) -> s
 
 def _label(obj: Mapping[str, object], key: str, path: Path, where: str) -> int:
     value = obj.get(key)
-    if isinstance(value, bool) or value not in (0, 1):
+    # exact int: JSON true and 1.0 compare equal to 1 but are not labels a reviewer wrote
+    if type(value) is not int or value not in (0, 1):
         raise DataError(f"{where}: field {key!r} must be 0 or 1, not {value!r}", path)
-    return int(value)  # type: ignore[arg-type]
+    return value
 
 
 def _passage(raw: object, topic_id: str, index: int, path: Path) -> SourcePassage:
@@ -320,12 +320,11 @@ def build_mini(sources_dir: str | Path, out_dir: str | Path) -> dict[str, object
         }
         for t in topics
     ]
-    qrels_og = {t.topic_id: {p.passage_id: p.og for p in sorted(t.passages, key=_pid)} for t in topics}
-    qrels_changed = {
-        t.topic_id: {p.passage_id: p.changed for p in sorted(t.passages, key=_pid)} for t in topics
-    }
+    by_id = {t.topic_id: sorted(t.passages, key=lambda p: p.passage_id) for t in topics}
+    qrels_og = {tid: {p.passage_id: p.og for p in ps} for tid, ps in by_id.items()}
+    qrels_changed = {tid: {p.passage_id: p.changed for p in ps} for tid, ps in by_id.items()}
     pools = {
-        t.topic_id: sorted(p.passage_id for p in t.passages) + _distractors(t, topics, POOL_EXTRA)
+        t.topic_id: [p.passage_id for p in by_id[t.topic_id]] + _distractors(t, topics, POOL_EXTRA)
         for t in topics
     }
     manifest = _manifest(topics, pools)
@@ -342,23 +341,17 @@ def build_mini(sources_dir: str | Path, out_dir: str | Path) -> dict[str, object
     return manifest
 
 
-def _pid(p: SourcePassage) -> str:
-    return p.passage_id
-
-
 def stale_files(sources_dir: str | Path, out_dir: str | Path) -> list[str]:
     """The derived files in ``out_dir`` that differ from a fresh build (empty: up to date)."""
-    tmp = Path(tempfile.mkdtemp(prefix="followir-mini-"))
-    try:
+    with tempfile.TemporaryDirectory(prefix="followir-mini-") as name:
+        tmp = Path(name)
         build_mini(sources_dir, tmp)
         out = Path(out_dir)
         return [
-            name
-            for name in OUTPUT_FILES
-            if not (out / name).is_file() or (out / name).read_bytes() != (tmp / name).read_bytes()
+            f
+            for f in OUTPUT_FILES
+            if not (out / f).is_file() or (out / f).read_bytes() != (tmp / f).read_bytes()
         ]
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def bundled_dir() -> Path:

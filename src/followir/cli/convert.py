@@ -26,6 +26,8 @@ def convert(
     from followir.data.registry import load_benchmark
     from followir.errors import DataError
 
+    if out.exists() and not out.is_dir():
+        raise DataError("output exists and is not a directory", out)
     if out.exists() and any(out.iterdir()) and not force:
         raise DataError("output directory is not empty (use --force to write into it)", out)
     bench = load_benchmark(src, split=split)

@@ -75,7 +75,7 @@ def evaluate(
     from followir.evaluation.table import build_table
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    measure = measure or []
+    measures = measure or None
     plugin = plugin or []
     for name in plugin:
         importlib.import_module(name)
@@ -111,7 +111,7 @@ def evaluate(
                     scorer if scorer is not None else spec,
                     out,
                     cache=store,
-                    measures=measure or None,
+                    measures=measures,
                     batch_size=batch_size,
                     n_boot=n_boot,
                     seed=seed,
@@ -129,7 +129,7 @@ def evaluate(
 
             shutdown()
 
-    table = build_table(results, measures=measure or None)
+    table = build_table(results, measures=measures)
     (out / "results.md").write_text(table.to_markdown(), encoding="utf-8")
     Console().print(table.to_rich())
     typer.echo(f"results: {out}")

@@ -32,7 +32,7 @@ from followir.data.jsonl import (
     pools_from_records,
     qrels_from_records,
 )
-from followir.data.plain import queries_from_records
+from followir.data.plain import extra_value, queries_from_records
 from followir.data.types import Benchmark, Qrels, Query
 from followir.errors import DataError, MissingDependency
 
@@ -150,14 +150,14 @@ def split_suffix(qid: str) -> tuple[str, str]:
     return qid, "og"
 
 
-def _split_qrels(qrels: Qrels) -> tuple[Qrels, Qrels]:
+def _split_qrels(qrels: Qrels, where: str) -> tuple[Qrels, Qrels]:
     og: Qrels = {}
     changed: Qrels = {}
     for qid, docs in qrels.items():
         base, which = split_suffix(qid)
         target = og if which == "og" else changed
         if base in target:
-            raise DataError(f"qrels for {base!r} given both with and without the '-og' suffix")
+            raise DataError(f"qrels for {base!r} given both with and without the '-og' suffix", where)
         target[base] = docs
     return og, changed
 
@@ -193,7 +193,11 @@ def from_mteb_tables(
         slot = rows.setdefault(base, {})
         if which in slot:
             raise loc.error(f"duplicate query id {sid!r}")
-        extra = {k: str(v) for k, v in rec.items() if k not in {"_id", "id", "text", "instruction"} and v is not None}
+        extra = {
+            k: extra_value(v)
+            for k, v in rec.items()
+            if k not in {"_id", "id", "text", "instruction"} and v is not None
+        }
         slot[which] = (text, instruction, extra)
 
     queries: dict[str, Query] = {}
@@ -215,7 +219,7 @@ def from_mteb_tables(
     qrels_src = tables("default")
     if qrels_src is None:
         qrels_src = _need(tables, "qrels", where)
-    qrels_og, qrels_changed = _split_qrels(qrels_from_records(qrels_src))
+    qrels_og, qrels_changed = _split_qrels(qrels_from_records(qrels_src), where)
 
     pools: dict[str, list[str]] | None = None
     top = tables("top_ranked")

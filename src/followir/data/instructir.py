@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from contextlib import closing
 from pathlib import Path
 
 from followir.data.jsonl import (
@@ -34,6 +35,7 @@ from followir.data.jsonl import (
     read_corpus,
     require_str,
 )
+from followir.data.plain import queries_from_records
 from followir.data.types import Benchmark, Query
 from followir.errors import DataError
 
@@ -75,17 +77,9 @@ def read_instructir(
     qrels_path = find_qrels(d / "qrels", split)
     if qrels_path is None:
         raise DataError(f"missing qrels/{split}.tsv", d)
-    queries: dict[str, Query] = {}
-    first: dict[str, Loc] = {}
-    for loc, rec in iter_table(queries_path):
-        q = variant_from_record(loc, rec)
-        if q.query_id in first:
-            raise loc.error(f"duplicate query id {q.query_id!r} (first at {first[q.query_id]})")
-        first[q.query_id] = loc
-        queries[q.query_id] = q
     return Benchmark(
         name=name or d.name,
-        queries=queries,
+        queries=queries_from_records(iter_table(queries_path), make=variant_from_record),
         corpus=read_corpus(corpus_path),
         qrels_og=qrels_from_records(iter_table(qrels_path)),
         main_measure="nDCG@10",
@@ -107,7 +101,10 @@ def is_instructir(directory: str | Path) -> bool:
     qp = find_table(d, "queries")
     if qp is None or not (d / "qrels").is_dir():
         return False
-    for _, rec in iter_table(qp):
-        text = rec.get("text")
-        return BASE_FIELD in rec or (isinstance(text, str) and SEP in text)
-    return False
+    with closing(iter(iter_table(qp))) as records:  # only the first record: close the file now
+        first = next(records, None)
+    if first is None:
+        return False
+    rec = first[1]
+    text = rec.get("text")
+    return BASE_FIELD in rec or (isinstance(text, str) and SEP in text)

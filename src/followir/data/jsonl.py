@@ -87,7 +87,8 @@ def iter_rows(rows: Iterable[Mapping[str, object]], source: str) -> Iterator[Rec
 
 
 def iter_table(path: str | Path) -> Iterator[Record]:
-    """Records of a ``.jsonl`` or ``.parquet`` file, chosen by suffix."""
+    """Records of a table file, chosen by suffix: ``.jsonl``/``.json`` (JSON lines),
+    ``.parquet``, or ``.tsv``/``.txt``/``.csv`` (BEIR qrels, see `iter_qrels_tsv`)."""
     path = Path(path)
     if path.suffix == ".parquet":
         return iter_parquet(path)
@@ -95,17 +96,20 @@ def iter_table(path: str | Path) -> Iterator[Record]:
         return iter_jsonl(path)
     if path.suffix in (".tsv", ".txt", ".csv"):
         return iter_qrels_tsv(path)
-    raise DataError(f"unsupported table format {path.suffix!r} (use .jsonl or .parquet)", path)
+    raise DataError(
+        f"unsupported table format {path.suffix!r} (use .jsonl, .parquet or a qrels .tsv)", path
+    )
 
 
 def iter_qrels_tsv(path: str | Path) -> Iterator[Record]:
     """BEIR qrels TSV as records with keys ``query-id``, ``corpus-id``, ``score``.
 
     The columns are positional: BEIR writes the header ``query-id corpus-id score`` and
-    InstructIR writes ``qid pid score``; both mean the same thing.  A first line whose
-    score column is not a number is taken as the header.
+    InstructIR writes ``qid pid score``; both mean the same thing.  A first non-blank line
+    whose score column is not a number is taken as the header.
     """
     path = Path(path)
+    first = True
     with path.open(encoding="utf-8") as fh:
         for lineno, raw in enumerate(fh, start=1):
             if not raw.strip():
@@ -123,12 +127,14 @@ def iter_qrels_tsv(path: str | Path) -> Iterator[Record]:
                 raise loc.error(
                     f"expected 3 tab-separated columns (query-id corpus-id score), got {len(parts)}"
                 )
-            if lineno == 1 and not _looks_like_int(parts[2]):
-                continue  # header
+            is_header = first and not _is_number(parts[2])
+            first = False
+            if is_header:
+                continue
             yield loc, {"query-id": parts[0], "corpus-id": parts[1], "score": parts[2]}
 
 
-def _looks_like_int(text: str) -> bool:
+def _is_number(text: str) -> bool:
     try:
         float(text)
     except ValueError:
@@ -222,7 +228,6 @@ def qrels_from_records(
     qid_field: tuple[str, ...] = ("query-id", "query_id", "qid"),
     did_field: tuple[str, ...] = ("corpus-id", "corpus_id", "docid", "pid"),
     score_field: str = "score",
-    ids: Mapping[str, str] | None = None,
 ) -> Qrels:
     """Qrels from records; a repeated (query, document) pair is an error, not a silent overwrite."""
     qrels: Qrels = {}
@@ -297,19 +302,19 @@ def read_pools(path: str | Path) -> dict[str, list[str]]:
 
 def find_table(directory: Path, stem: str) -> Path | None:
     """``<dir>/<stem>.jsonl`` or ``.parquet``; refuses to guess when both exist."""
-    found = [directory / f"{stem}{s}" for s in TABLE_SUFFIXES if (directory / f"{stem}{s}").is_file()]
-    if len(found) > 1:
-        raise DataError(f"both {found[0].name} and {found[1].name} exist; keep one", directory)
-    return found[0] if found else None
+    return _one_file(directory, stem, TABLE_SUFFIXES)
 
 
 def find_qrels(directory: Path, split: str) -> Path | None:
-    """``<dir>/<split>.tsv`` or ``<dir>/<split>.parquet``."""
-    for suffix in (".tsv", ".parquet"):
-        p = directory / f"{split}{suffix}"
-        if p.is_file():
-            return p
-    return None
+    """``<dir>/<split>.tsv`` or ``.parquet``; refuses to guess when both exist."""
+    return _one_file(directory, split, (".tsv", ".parquet"))
+
+
+def _one_file(directory: Path, stem: str, suffixes: tuple[str, ...]) -> Path | None:
+    found = [directory / f"{stem}{s}" for s in suffixes if (directory / f"{stem}{s}").is_file()]
+    if len(found) > 1:
+        raise DataError(f"both {found[0].name} and {found[1].name} exist; keep one", directory)
+    return found[0] if found else None
 
 
 # -- writers --------------------------------------------------------------------------------

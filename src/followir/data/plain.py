@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 from followir.data.jsonl import (
@@ -42,8 +42,9 @@ logger = logging.getLogger(__name__)
 _QUERY_CORE = {"_id", "id", "text", "instruction", "instruction_og", "instruction_changed"}
 
 
-def _extra_value(value: object) -> str:
-    """Extra fields are kept as strings (``Query.extra`` is ``Mapping[str, str]``)."""
+def extra_value(value: object) -> str:
+    """Extra fields are kept as strings (``Query.extra`` is ``Mapping[str, str]``); non-strings
+    as JSON, so a list reads back as ``["a"]`` in every layout, never as a Python repr."""
     if isinstance(value, str):
         return value
     return json.dumps(value, ensure_ascii=False)
@@ -59,7 +60,7 @@ def query_from_record(loc: Loc, rec: Mapping[str, object]) -> Query:
         raise loc.error(
             f"query {qid!r} has both 'instruction' and 'instruction_og' and they differ; keep one"
         )
-    extra = {k: _extra_value(v) for k, v in rec.items() if k not in _QUERY_CORE and v is not None}
+    extra = {k: extra_value(v) for k, v in rec.items() if k not in _QUERY_CORE and v is not None}
     return Query(
         query_id=qid,
         text=text,
@@ -69,11 +70,15 @@ def query_from_record(loc: Loc, rec: Mapping[str, object]) -> Query:
     )
 
 
-def queries_from_records(records: Iterable[Record]) -> dict[str, Query]:
+def queries_from_records(
+    records: Iterable[Record],
+    make: Callable[[Loc, Mapping[str, object]], Query] = query_from_record,
+) -> dict[str, Query]:
+    """Queries keyed by id, each built by ``make``; a repeated id names both places."""
     queries: dict[str, Query] = {}
     seen: dict[str, Loc] = {}
     for loc, rec in records:
-        q = query_from_record(loc, rec)
+        q = make(loc, rec)
         if q.query_id in seen:
             raise loc.error(f"duplicate query id {q.query_id!r} (first at {seen[q.query_id]})")
         seen[q.query_id] = loc
@@ -86,9 +91,12 @@ def read_queries(path: str | Path) -> dict[str, Query]:
     return queries_from_records(iter_table(path))
 
 
-def is_plain(directory: str | Path) -> bool:
+def is_plain(directory: str | Path, split: str = "test") -> bool:
+    """The signature `detect_layout` recognises: ``qrels_og/<split>``, queries and corpus."""
     d = Path(directory)
-    return (d / "qrels_og").is_dir() and find_table(d, "queries") is not None
+    return bool(
+        find_qrels(d / "qrels_og", split) and find_table(d, "queries") and find_table(d, "corpus")
+    )
 
 
 def _required_table(directory: Path, stem: str) -> Path:
@@ -117,6 +125,8 @@ def read_plain(directory: str | Path, name: str | None = None, split: str = "tes
             meta = json.loads(meta_file.read_text(encoding="utf-8"))
         except json.JSONDecodeError as exc:
             raise DataError(f"invalid JSON ({exc.msg})", meta_file, exc.lineno) from None
+        if not isinstance(meta, dict) or not isinstance(meta.get("metadata") or {}, dict):
+            raise DataError('expected {"name", "main_measure", "metadata": {...}}', meta_file)
     corpus = read_corpus(_required_table(d, "corpus"))
     queries = read_queries(_required_table(d, "queries"))
     qrels_og = qrels_from_records(iter_table(_required_qrels(d, "qrels_og", split)))
@@ -131,7 +141,7 @@ def read_plain(directory: str | Path, name: str | None = None, split: str = "tes
                 f"qrels_changed judges queries without an 'instruction_changed': {missing[:5]}",
                 d,
             )
-    metadata: dict[str, object] = dict(meta.get("metadata") or {})  # type: ignore[call-overload]
+    metadata: dict[str, object] = dict(meta.get("metadata") or {})
     if "source" in metadata and metadata["source"] != str(d):
         metadata.setdefault("origin", metadata["source"])  # provenance survives conversion
     metadata["source"] = str(d)
@@ -179,7 +189,9 @@ def write_plain(benchmark: Benchmark, directory: str | Path, split: str = "test"
         "main_measure": benchmark.main_measure,
         "metadata": _jsonable(benchmark.metadata),
     }
-    (d / "benchmark.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n")
+    (d / "benchmark.json").write_text(
+        json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
     logger.info("wrote %s (%d queries, %d documents) to %s", benchmark.name,
                 len(benchmark.queries), len(benchmark.corpus), d)
     return d

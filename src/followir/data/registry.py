@@ -18,7 +18,6 @@ from __future__ import annotations
 import difflib
 import logging
 import re
-from contextlib import ExitStack
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -143,15 +142,16 @@ _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 
 def detect_layout(directory: str | Path, split: str = "test") -> str:
     """Which reader a directory needs: plain, hub, instructir, beir or trec."""
+    from followir.data.beir import is_beir
     from followir.data.hub import layout_of, local_tables
     from followir.data.instructir import is_instructir
-    from followir.data.jsonl import find_qrels, find_table
+    from followir.data.plain import is_plain
     from followir.data.trec import find_trec_files
 
     d = Path(directory)
     if not d.is_dir():
         raise DataError("not a directory", d)
-    if find_qrels(d / "qrels_og", split) and find_table(d, "queries") and find_table(d, "corpus"):
+    if is_plain(d, split):
         return "plain"
     _, configs = local_tables(d, split)
     hub_like = layout_of(configs) is not None
@@ -159,7 +159,7 @@ def detect_layout(directory: str | Path, split: str = "test") -> str:
         return "hub"
     if is_instructir(d):
         return "instructir"
-    if (d / "qrels").is_dir() and find_table(d, "corpus"):
+    if is_beir(d):
         return "beir"
     if hub_like:
         return "hub"
@@ -197,8 +197,7 @@ def load_dir(directory: str | Path, split: str = "test", name: str | None = None
 
 
 def _load_bundled(dirname: str, info: BenchmarkInfo | None, split: str) -> Benchmark:
-    with ExitStack() as stack:
-        path = stack.enter_context(resources.as_file(_bundled_root() / dirname))
+    with resources.as_file(_bundled_root() / dirname) as path:
         b = load_dir(path, split=split, name=info.name if info else dirname)
     if info is not None:
         _apply_info(b, info)
@@ -232,7 +231,7 @@ def load_benchmark(
         return _load_hub(info.source, split, revision or info.revision, info)
     if isinstance(spec, str) and spec in bundled_names():
         return _load_bundled(spec, None, split)
-    if isinstance(spec, str) and _HUB_ID.match(spec) and not spec.startswith("."):
+    if isinstance(spec, str) and _HUB_ID.match(spec):  # the pattern rules out "./x", "../x"
         known = next((i for i in _REGISTRY.values() if i.source == spec), None)
         return _load_hub(spec, split, revision, known)
     if isinstance(spec, Path) or "/" in text or text.startswith("."):

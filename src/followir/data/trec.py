@@ -289,13 +289,13 @@ def read_trec_docs(path: str | Path) -> dict[str, Document]:
 
 
 # -- a directory of TREC files ----------------------------------------------------------------
-def _starts_with(path: Path, marker: str) -> bool:
+def _head(path: Path) -> str:
+    """The first 4 KiB, lower-cased: enough to tell topics from documents."""
     try:
         with path.open(encoding="utf-8", errors="replace") as fh:
-            head = fh.read(4096)
+            return fh.read(4096).lower()
     except OSError:
-        return False
-    return marker.lower() in head.lower()
+        return ""
 
 
 def find_trec_files(directory: str | Path) -> tuple[Path, Path, list[Path]] | None:
@@ -303,8 +303,9 @@ def find_trec_files(directory: str | Path) -> tuple[Path, Path, list[Path]] | No
     d = Path(directory)
     files = sorted(p for p in d.iterdir() if p.is_file())
     qrels = [p for p in files if "qrel" in p.name.lower()]
-    topics = [p for p in files if p not in qrels and (_starts_with(p, "<top>") or _starts_with(p, "<topics"))]
-    docs = [p for p in files if p not in qrels and p not in topics and _starts_with(p, "<DOC>")]
+    heads = {p: _head(p) for p in files if p not in qrels}
+    topics = [p for p, h in heads.items() if "<top>" in h or "<topics" in h]
+    docs = [p for p, h in heads.items() if p not in topics and "<doc>" in h]
     if len(qrels) == 1 and len(topics) == 1 and docs:
         return topics[0], qrels[0], docs
     return None
@@ -322,11 +323,14 @@ def read_trec_dir(directory: str | Path, name: str | None = None, main_measure: 
         )
     topics_path, qrels_path, doc_paths = found
     corpus: dict[str, Document] = {}
+    first: dict[str, tuple[Path, int]] = {}
     for p in doc_paths:
-        for did, doc in read_trec_docs(p).items():
-            if did in corpus:
-                raise DataError(f"DOCNO {did!r} also appears in another document file", p)
-            corpus[did] = doc
+        for line, doc in iter_trec_docs(p):
+            if doc.doc_id in first:
+                where, at = first[doc.doc_id]
+                raise DataError(f"duplicate DOCNO {doc.doc_id!r} (first at {where}:{at})", p, line)
+            first[doc.doc_id] = (p, line)
+            corpus[doc.doc_id] = doc
     queries = topics_to_queries(read_topics(topics_path))
     qrels = read_qrels(qrels_path)
     unknown = sorted(set(qrels) - set(queries))

@@ -19,7 +19,7 @@ Run = dict[str, dict[str, float]]
 
 @dataclass(frozen=True)
 class Document:
-    """One corpus entry. `text` is what models see (title prepended when present)."""
+    """One corpus entry: the body in `text`; `full_text` (title prepended) is what models see."""
 
     doc_id: str
     text: str
@@ -130,7 +130,7 @@ class Benchmark:
 
     def subset(self, query_ids: Iterable[str]) -> Benchmark:
         """A benchmark restricted to some queries (corpus shared, not copied)."""
-        keep = [q for q in query_ids]
+        keep = list(query_ids)
         missing = [q for q in keep if q not in self.queries]
         if missing:
             raise DataError(f"{self.name}: unknown query ids {missing[:5]}")
