@@ -100,8 +100,10 @@ def _qrels(path: Path) -> list[list[str]]:
     return [line.split("\t") for line in lines[1:] if line.strip()]
 
 
-def _changed(out: dict, og: list[list[str]], ch: list[list[str]]) -> dict[str, set[str]]:
-    """Documents relevant under the original instruction and not under the altered one."""
+def _changed(og: list[list[str]], ch: list[list[str]]) -> dict[str, set[str]]:
+    """Documents relevant under the original instruction and not under the altered one
+    (`mteb_task.changed_docs` is the same rule; that module needs mteb, this one must not)."""
+    out: dict[str, set[str]] = {}
     new = {(r[0], r[1]): int(r[2]) for r in ch}
     judged = {r[0] for r in ch}
     for q, d, rel in (r[:3] for r in og):
@@ -121,7 +123,7 @@ def make_subset(src: Path, dst: Path, queries: int | None, max_pairs: int | None
         qs = qs[:queries]
     og_all = _qrels(src / "qrels_og" / "test.tsv")
     ch_all = _qrels(src / "qrels_changed" / "test.tsv")
-    changed = _changed({}, og_all, ch_all)
+    changed = _changed(og_all, ch_all)
     kept_pools: dict[str, list[str]] = {}
     budget = max_pairs
     for q in qs:
@@ -181,9 +183,11 @@ def followir_worker(args: argparse.Namespace) -> None:
     bench = load_benchmark(args.data)
     with tempfile.TemporaryDirectory(prefix="followir-bench-cache-") as tmp:
         cache = ScoreCache(Path(tmp) / "scores.sqlite")  # fresh: nothing cached
-        out = rerank(bench, scorer, cache)
-        measures = evaluate_runs(bench, out.runs, measures=["MAP@1000", "nDCG@5", "p-MRR"])
-        cache.close()
+        try:
+            out = rerank(bench, scorer, cache)
+            measures = evaluate_runs(bench, out.runs, measures=["MAP@1000", "nDCG@5", "p-MRR"])
+        finally:
+            cache.close()
     t_done = time.perf_counter()
     peak = peak_rss_bytes()
 

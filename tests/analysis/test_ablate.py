@@ -98,3 +98,16 @@ def test_generator_writes_short_then_keywords_from_short():
     kw = variant_texts(bench, "keywords", llm)
     assert kw.og == {"q1": "farming"} and kw.changed == {"q1": "farming"} and kw.source == "fixed-llm"
     assert llm.settings and all(s is not None and s.greedy for s in llm.settings)  # reproducible
+
+
+def test_empty_altered_variant_is_an_error_naming_the_query():
+    # the altered instruction has no content word, so the offline keywords are empty;
+    # before, only the original side was checked and p-MRR compared against the query alone
+    from dataclasses import replace
+
+    from followir.errors import DataError
+
+    bench = make_bench()
+    bench.queries["q1"] = replace(bench.queries["q1"], instruction_changed="it is not about this")
+    with pytest.raises(DataError, match=r"empty keywords instruction for queries \['q1 \(altered\)'\]"):
+        variant_texts(bench, "keywords")

@@ -67,3 +67,20 @@ def test_names_and_errors(tmp_path):
     bad.write_text('{"a": 1}')
     with pytest.raises(DataError, match="not an mteb result"):
         read_mteb(bad)
+
+
+def test_null_main_score_reads_back_and_bad_entries_name_the_file(tmp_path):
+    # a result without its main measure is written with "main_score": null; reading it
+    # back used to fail with a bare TypeError from float(None)
+    res = EvalResult("bm25", "scifact", {"Recall@100": MeasureResult(0.75, {})}, "nDCG@10")
+    back = read_mteb(write_mteb(res, tmp_path), model="bm25")
+    assert {k: v.value for k, v in back.measures.items()} == {"Recall@100": 0.75}
+    bad = tmp_path / "bad" / "T.json"
+    bad.parent.mkdir()
+    bad.write_text('{"task_name": "T", "scores": {"test": ["oops"]}}')
+    with pytest.raises(DataError, match="'default' subset") as err:
+        read_mteb(bad)
+    assert str(bad) in str(err.value)
+    bad.write_text('{"task_name": "T", "scores": {"test": [{"p-MRR": "high"}]}}')
+    with pytest.raises(DataError, match="'p-MRR' must be a number"):
+        read_mteb(bad)

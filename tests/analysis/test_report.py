@@ -86,3 +86,16 @@ def test_duplicate_results_shown_once(tmp_path):
     res.save(tmp_path / "b" / "bm25.json")
     loaded = load_results([tmp_path / "a", tmp_path / "b"])
     assert [(r.model, r.benchmark) for r in loaded] == [("bm25", "b")]
+
+
+def test_malformed_result_files_name_file_and_line(tmp_path):
+    bad = tmp_path / "r.json"
+    bad.write_text('{\n"schema": "followir.result/1",\n"model": }')
+    with pytest.raises(DataError, match="not valid JSON") as err:
+        load_results([bad])
+    assert err.value.path == str(bad) and err.value.line == 3
+    # the right schema but a field missing: a DataError naming the file, not a bare KeyError
+    bad.write_text('{"schema": "followir.result/1", "model": "bm25", "benchmark": "b"}')
+    with pytest.raises(DataError, match="malformed followir result") as err:
+        load_results([bad])
+    assert err.value.path == str(bad)

@@ -45,3 +45,10 @@ def test_repetition_loops_are_cut():
     assert collapse_repetition("the cartel the cartel the cartel the cartel grew") == "the cartel grew"
     docs = parse_documents("Not Relevant Option 1: " + "Prices rose. " * 40)
     assert docs.nonrelevant == ["Prices rose."]
+
+
+def test_numbered_item_with_a_not_relevant_label_is_not_relevant():
+    # label 0 is a label: a "2. Not relevant:" item must not inherit the relevant section
+    docs = parse_documents("1. Relevant: The cartel shipped cocaine.\n2. Not relevant: Rain fell in Lima.")
+    assert docs.relevant == ["The cartel shipped cocaine."]
+    assert docs.nonrelevant == ["Rain fell in Lima."]

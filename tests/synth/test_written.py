@@ -97,3 +97,10 @@ def test_bundled_set_on_real_robust04_topics_passes_the_leak_check():
     mini = TrainExample("exercise therapy for knee osteoarthritis", "", "d", 1, "probe")
     with pytest.raises(DataError):
         leak_check([*examples, mini])
+
+
+def test_duplicate_passage_ids_are_caught_even_when_one_is_a_number(tmp_path):
+    # rows carry str(id), so 7 and "7" would be the same doc_id in the training file
+    folder, topics = _write(tmp_path, [_passage(1, "kept") | {"id": 7}, _passage(2, "trap") | {"id": "7"}])
+    with pytest.raises(DataError, match="duplicate id '7'"):
+        read_written(folder)

@@ -49,3 +49,11 @@ def test_epoch_order_keeps_contrast_groups_together():
         assert groups[order[k]] == groups[order[k + 1]]
     assert _batches_of_epoch(8, 0, 1, groups) != _batches_of_epoch(8, 0, 0, groups)
     assert sorted(_batches_of_epoch(8, seed=0, epoch=0)) == list(range(8))
+
+
+@pytest.mark.parametrize("keep", [0, -1])
+def test_keep_checkpoints_below_one_is_refused(keep):
+    # [: -keep] with keep=0 would prune nothing; with keep=-1 it would prune the oldest only
+    with pytest.raises(FollowIRError, match="--keep-checkpoints must be >= 1"):
+        TrainConfig(keep_checkpoints=keep).validate()
+    TrainConfig(keep_checkpoints=1).validate()

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +41,7 @@ from followir.analysis.generators import (
     parse_short,
 )
 from followir.analysis.keywords import keywords_text, short_instruction
+from followir.analysis.report import pct
 from followir.data.types import Benchmark
 from followir.errors import DataError, SpecError
 from followir.evaluation.results import EvalResult
@@ -133,7 +133,9 @@ def variant_texts(
         og[q.query_id] = _generate(generator, variant, q.instruction_og)
         if benchmark.has_changes and q.instruction_changed is not None:
             changed[q.query_id] = _generate(generator, variant, q.instruction_changed)
+    # Both sides: an empty altered text would silently measure p-MRR against the query alone.
     empty = [qid for qid, t in og.items() if not t.strip()]
+    empty += [f"{qid} (altered)" for qid, t in changed.items() if not t.strip()]
     if empty:
         raise DataError(
             f"{benchmark.name}: generator {generator.name!r} produced an empty {variant} "
@@ -208,11 +210,6 @@ class AblationResult:
     def markdown(self) -> str:
         """The Fig. 3 numbers as a table (x100, deltas signed)."""
 
-        def f(x: float | None, signed: bool = False) -> str:
-            if x is None or (isinstance(x, float) and math.isnan(x)):
-                return "–"
-            return f"{100 * x:+.1f}" if signed else f"{100 * x:.1f}"
-
         m = self.main_measure
         lines = [
             f"### {self.benchmark}: instruction ablation ({m}, Δ vs. no instruction)",
@@ -221,10 +218,10 @@ class AblationResult:
             "|---|---|---|---:|---:|---:|---:|",
         ]
         for r in self.rows():
-            ci = "–" if r.delta_ci is None else f"[{f(r.delta_ci[0], True)}, {f(r.delta_ci[1], True)}]"
-            delta = "–" if r.variant == "none" else f(r.delta, True)
+            ci = "–" if r.delta_ci is None else f"[{pct(r.delta_ci[0], True)}, {pct(r.delta_ci[1], True)}]"
+            delta = "–" if r.variant == "none" else pct(r.delta, True)
             lines.append(
-                f"| {r.model} | {r.variant} | {r.source} | {f(r.main)} | {delta} | {ci} | {f(r.pmrr, True)} |"
+                f"| {r.model} | {r.variant} | {r.source} | {pct(r.main)} | {delta} | {ci} | {pct(r.pmrr, True)} |"
             )
         return "\n".join(lines) + "\n"
 
@@ -308,8 +305,8 @@ def run_ablation(
             by_variant[v] = res
             log.info("%s %s %s: %s", benchmark.name, spec, v, res.measures[main].value)
         result.results[spec] = by_variant
-    (base_dir / "ablation.json").write_text(json.dumps(result.to_dict(), indent=1))
-    (base_dir / "ablation.md").write_text(result.markdown())
+    (base_dir / "ablation.json").write_text(json.dumps(result.to_dict(), indent=1), encoding="utf-8")
+    (base_dir / "ablation.md").write_text(result.markdown(), encoding="utf-8")
     return result
 
 

@@ -9,7 +9,7 @@ import html
 import io
 from collections.abc import Mapping, Sequence
 
-from followir.analysis.report import PMRR, ReportTable, fmt
+from followir.analysis.report import PMRR, ReportTable, fmt, pct
 
 STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:2em auto;max-width:1100px;color:#222}
@@ -78,11 +78,6 @@ def _ablation_html(ab) -> str:
     m = html.escape(ab.main_measure)
     out = [f"<table><thead><tr><th>Model</th><th>variant</th><th>source</th><th>{m}</th><th>Δ {m}</th><th>p-MRR</th></tr></thead><tbody>"]
     for r in ab.rows():
-        def pct(x, signed=False):
-            if x is None or x != x:
-                return "–"
-            return f"{100 * x:+.1f}" if signed else f"{100 * x:.1f}"
-
         delta = "–" if r.variant == "none" else pct(r.delta, True)
         out.append(
             f"<tr><td>{html.escape(r.model)}</td><td>{r.variant}</td><td>{html.escape(r.source)}</td>"

@@ -12,7 +12,7 @@ always gives the same texts:
   "document", "information", ...) — ranked by frequency, ties broken by first position
   (earlier words are usually the topic), top ``k``, in ranking order.
 * `short_instruction`: the narrative's first sentence cut to at most ``max_words`` words
-  (and always strictly shorter than the narrative).  This is a *truncation* baseline, not
+  (and strictly shorter than the narrative unless that is a single word).  This is a *truncation* baseline, not
   the paper's abstraction; pass ``--generator`` to `followir ablate` for the LLM version.
 """
 
@@ -60,7 +60,7 @@ def content_words(text: str) -> list[str]:
     boilerplate, in text order (repeats kept)."""
     out = []
     for token in _TOKEN.findall(text):
-        word = token.lower().strip("'-")
+        word = token.lower()  # _TOKEN starts and ends on a letter: nothing to strip
         if len(word) < 3 or word in STOPWORDS or word in NARRATIVE_WORDS:
             continue
         out.append(word)
@@ -86,8 +86,9 @@ def keywords_text(text: str, k: int = 5) -> str:
 
 
 def short_instruction(text: str, max_words: int = 12) -> str:
-    """The first sentence of ``text``, at most ``max_words`` words and always fewer words
-    than ``text`` itself (so the short variant is never the full narrative)."""
+    """The first sentence of ``text``, at most ``max_words`` words and fewer words than
+    ``text`` itself (so the short variant is never the full narrative), except for a
+    one-word ``text``, which is returned as that word."""
     if max_words < 1:
         raise ValueError(f"max_words must be >= 1, not {max_words}")
     text = " ".join(text.split())

@@ -115,7 +115,7 @@ def from_mteb(data: dict[str, object], model: str, source: str = "") -> EvalResu
     try:
         entries = data["scores"]["test"]  # type: ignore[index]
         entry = next(e for e in entries if e.get("hf_subset", "default") == "default")
-    except (KeyError, TypeError, StopIteration):
+    except (KeyError, TypeError, AttributeError, StopIteration):  # AttributeError: a non-object entry
         raise DataError("mteb result without a 'test' split / 'default' subset", source) from None
     og = entry.get("og") or entry.get("individual", {}).get("original") or {}
     changed = entry.get("changed") or entry.get("individual", {}).get("changed") or {}
@@ -130,10 +130,12 @@ def from_mteb(data: dict[str, object], model: str, source: str = "") -> EvalResu
         name = followir_measure(key)
         if name is not None and isinstance(value, int | float):
             measures[f"changed:{name}"] = MeasureResult(value=float(value), per_query={})
-    if "p-MRR" in entry:
-        measures["p-MRR"] = MeasureResult(value=float(entry["p-MRR"]), per_query={})
-    if main not in measures and "main_score" in entry and task not in _BY_TASK:
-        measures[main] = MeasureResult(value=float(entry["main_score"]), per_query={})
+    pmrr = _number(entry, "p-MRR", source)
+    if pmrr is not None:
+        measures["p-MRR"] = MeasureResult(value=pmrr, per_query={})
+    main_score = _number(entry, "main_score", source)
+    if main not in measures and main_score is not None and task not in _BY_TASK:
+        measures[main] = MeasureResult(value=main_score, per_query={})
     return EvalResult(
         model=model,
         benchmark=bench,
@@ -142,6 +144,17 @@ def from_mteb(data: dict[str, object], model: str, source: str = "") -> EvalResu
         settings={"source": "mteb", "mteb_version": data.get("mteb_version"), "file": source},
         versions={"mteb": str(data.get("mteb_version", ""))},
     )
+
+
+def _number(entry: dict[str, object], key: str, source: str) -> float | None:
+    """``entry[key]`` as a float; None when absent or null (`to_mteb` writes a null
+    ``main_score`` for a result without its main measure)."""
+    value = entry.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, int | float):
+        raise DataError(f"{key!r} must be a number, not {value!r}", source)
+    return float(value)
 
 
 def model_from_path(path: Path) -> str:

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from followir.errors import DataError
+from followir.errors import DataError, SpecError
 from followir.evaluation.results import SCHEMA, EvalResult, MeasureResult
 
 log = logging.getLogger(__name__)
@@ -51,7 +51,6 @@ def family_of(result: EvalResult) -> str:
         return str(explicit)
     if result.settings.get("source") == "mteb":
         return FAMILY_LABELS["mteb"]
-    from followir.errors import SpecError
     from followir.models.registry import parse_spec
 
     spec = result.model.split(">>")[-1]  # retrieve>>rerank rows group by the reranker
@@ -79,11 +78,16 @@ def load_results(paths: Iterable[str | Path], variants: Sequence[str] = ("full",
         files = [root] if root.is_file() else sorted(root.rglob("*.json"))
         for path in files:
             try:
-                data = json.loads(path.read_text())
-            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                data = json.loads(path.read_text(encoding="utf-8"))
+            except json.JSONDecodeError as exc:
+                raise DataError(f"not valid JSON: {exc.msg}", path, exc.lineno) from None
+            except UnicodeDecodeError as exc:
                 raise DataError(f"not valid JSON: {exc}", path) from None
             if isinstance(data, dict) and data.get("schema") == SCHEMA:
-                res = EvalResult.from_dict(data)
+                try:
+                    res = EvalResult.from_dict(data)
+                except (KeyError, TypeError) as exc:  # a missing or unknown field
+                    raise DataError(f"malformed followir result: {exc}", path) from None
                 if variants and res.variant not in variants:
                     continue
                 out.append(res)
@@ -193,15 +197,21 @@ def build_report_table(results: Iterable[EvalResult]) -> ReportTable:
     return table
 
 
+def pct(x: float | None, signed: bool = False, digits: int = 1) -> str:
+    """A fraction as x100 text (``29.1``, signed ``+2.4``); a dash when missing or NaN."""
+    if x is None or math.isnan(x):
+        return MISSING
+    return format(100 * x, f"+.{digits}f" if signed else f".{digits}f")
+
+
 def fmt(m: MeasureResult | None, signed: bool = False, ci: bool = True, digits: int = 1) -> str:
     """``29.1 [25.0, 33.2]`` x100; p-MRR signed (``+2.4``); a dash when missing."""
-    if m is None or m.value is None or math.isnan(m.value):
+    if m is None:
         return MISSING
-    spec = f"+.{digits}f" if signed else f".{digits}f"
-    text = format(100 * m.value, spec)
-    if ci and m.ci_low is not None and m.ci_high is not None:
+    text = pct(m.value, signed, digits)
+    if text != MISSING and ci and m.ci_low is not None and m.ci_high is not None:
         if not (math.isnan(m.ci_low) or math.isnan(m.ci_high)):
-            text += f" [{format(100 * m.ci_low, spec)}, {format(100 * m.ci_high, spec)}]"
+            text += f" [{pct(m.ci_low, signed, digits)}, {pct(m.ci_high, signed, digits)}]"
     return text
 
 
@@ -294,8 +304,6 @@ def write_report(
     valid = {"md", "latex", "csv", "html"}
     bad = [f for f in formats if f not in valid]
     if bad:
-        from followir.errors import SpecError
-
         raise SpecError(f"unknown report format(s) {bad}; valid: {', '.join(sorted(valid))}")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -308,13 +316,13 @@ def write_report(
         for ab in ablations:
             text += "\n" + ab.markdown()
         written["md"] = out_dir / "report.md"
-        written["md"].write_text(text)
+        written["md"].write_text(text, encoding="utf-8")
     if "latex" in formats:
         written["latex"] = out_dir / "report.tex"
-        written["latex"].write_text(to_latex(table, ci))
+        written["latex"].write_text(to_latex(table, ci), encoding="utf-8")
     if "csv" in formats:
         written["csv"] = out_dir / "report.csv"
-        written["csv"].write_text(to_csv(table))
+        written["csv"].write_text(to_csv(table), encoding="utf-8")
     figures = {}
     if plots or "html" in formats:
         from followir.analysis import plots as P
@@ -328,7 +336,7 @@ def write_report(
         from followir.analysis.html import html_report
 
         written["html"] = out_dir / "report.html"
-        written["html"].write_text(html_report(table, figures, ablations, ci))
+        written["html"].write_text(html_report(table, figures, ablations, ci), encoding="utf-8")
     for fig in figures.values():
         import matplotlib.pyplot as plt
 

@@ -9,7 +9,6 @@ is counted by reason so a bad generator or a weak judge shows up in the numbers.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections import Counter, defaultdict
@@ -146,11 +145,11 @@ def _balance(rows: list[dict[str, object]], stats: FilterStats) -> list[dict[str
 
 
 def write_jsonl(path: str | Path, rows: Sequence[dict[str, object]]) -> None:
-    """Write atomically (tmp + rename): a crash never leaves half a training file."""
+    """`followir.data.jsonl.write_jsonl`, made atomic (tmp + rename): a crash never leaves
+    half a training file."""
+    from followir.data.jsonl import write_jsonl as write_rows
+
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("w", encoding="utf-8") as fh:
-        for r in rows:
-            fh.write(json.dumps(r, ensure_ascii=False) + "\n")
+    write_rows(tmp, rows)
     tmp.replace(path)

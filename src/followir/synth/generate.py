@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -132,10 +132,3 @@ def _one_pair(
     stats.unparseable += 1
     return [{**base, "error": "unparseable", "seed": sampling.seed, "raw": text[:2000]}]
 
-
-def iter_rows(path: str | Path) -> Iterable[tuple[int, dict[str, object]]]:
-    """(line, row) of a synth/filter JSONL file, errors naming the line."""
-    from followir.data.jsonl import iter_jsonl
-
-    for loc, obj in iter_jsonl(path):
-        yield int(loc.line or 0), dict(obj)

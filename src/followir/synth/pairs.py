@@ -28,7 +28,8 @@ class SynthPair:
 
 
 def _sniff_trec(path: Path) -> bool:
-    head = path.read_text(encoding="utf-8", errors="replace")[:4000].lower()
+    with path.open(encoding="utf-8", errors="replace") as fh:
+        head = fh.read(4000).lower()  # the head only: a JSONL file can be large
     return "<top>" in head or "<topics" in head
 
 

@@ -54,7 +54,8 @@ def _header(line: str) -> tuple[int | None, bool, str] | None:
     if not clean:
         return None
     m = _NUMBERED.match(clean)
-    if m and not _label_of(m.group(2)[:40] if ":" in m.group(2)[:40] else ""):
+    # `is None`: label 0 ("Not relevant") is a label too, not the absence of one.
+    if m and _label_of(m.group(2)[:40] if ":" in m.group(2)[:40] else "") is None:
         return None, True, m.group(2).strip()
     m2 = _HEAD_SPLIT.match(clean)
     head, sep, rest = (m2.group(1), True, m2.group(2)) if m2 else (clean, False, "")

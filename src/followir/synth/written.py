@@ -95,7 +95,7 @@ def _check(path: Path, doc: object) -> WrittenTopic:
             )
         if not isinstance(p["text"], str) or not p["text"].strip():
             raise DataError(f"{where}: empty text", path)
-        if p["id"] in ids:
+        if str(p["id"]) in ids:  # compared as the str the rows carry (5 and "5" collide)
             raise DataError(f"{where}: duplicate id {p['id']!r}", path)
         ids.add(str(p["id"]))
     return WrittenTopic(str(doc["topic"]).strip(), " ".join(constraint.split()), passages, str(path))

@@ -63,7 +63,9 @@ class TrainConfig:
     def validate(self) -> None:
         if self.loss not in ("binary", "vocab"):
             raise FollowIRError(f"--loss must be 'binary' or 'vocab', not {self.loss!r}")
-        for name in ("epochs", "batch_size", "grad_accum", "max_length", "lora_r", "save_every"):
+        # keep_checkpoints too: 0 would make the pruning slice [:-0] keep every checkpoint,
+        # and a negative value would delete the oldest ones while keeping the rest.
+        for name in ("epochs", "batch_size", "grad_accum", "max_length", "lora_r", "save_every", "keep_checkpoints"):
             if int(getattr(self, name)) < 1:
                 raise FollowIRError(f"--{name.replace('_', '-')} must be >= 1")
         if self.lr <= 0:
@@ -180,7 +182,10 @@ def load_checkpoint(path: Path, model, optimizer, scheduler) -> tuple[TrainState
     from followir.train.lora import load_adapter_state
 
     doc = json.loads((path / "state.json").read_text(encoding="utf-8"))
-    load_adapter_state(model, load_file(str(path / "adapter.safetensors")))
+    try:
+        load_adapter_state(model, load_file(str(path / "adapter.safetensors")))
+    except ValueError as exc:  # name the checkpoint: the message alone does not say which
+        raise DataError(f"cannot resume: {exc}", path) from None
     tensors = load_file(str(path / "optimizer.safetensors"))
     torch.set_rng_state(tensors.pop("rng.torch"))
     opt_state: dict[int, dict[str, object]] = {}
