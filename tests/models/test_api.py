@@ -142,3 +142,19 @@ def test_bad_spec():
 def test_answer_probability_fallback_without_logprobs():
     reply = {"choices": [{"message": {"content": "False"}, "logprobs": None}]}
     assert answer_probability(reply, "x") == 0.0
+
+
+def test_embed_scores_no_pairs_without_a_request(server):
+    # an empty batch used to reach numpy as a 1-d array and fail on the norm's axis
+    scorer = APIEmbedScorer(f"m@{server}")
+    assert scorer.score([]) == []
+    assert FakeAPI.state.get("requests", 0) == 0
+
+
+def test_bad_options_are_spec_errors():
+    with pytest.raises(SpecError, match="unexpected keyword argument 'bogus'"):
+        load_model("api-embed:m@http://127.0.0.1:9/v1?bogus=1")
+    with pytest.raises(SpecError, match="batch_size='x' must be an integer"):
+        load_model("api-embed:m@http://127.0.0.1:9/v1?batch_size=x")
+    with pytest.raises(SpecError, match="workers='many'"):
+        load_model("api-llm:m@http://127.0.0.1:9/v1?workers=many")

@@ -56,17 +56,31 @@ def prepare_scorer(scorer: Scorer, corpus: Mapping[str, Document]) -> float:
     return time.perf_counter() - t0
 
 
-def build_pairs(benchmark: Benchmark, which: str) -> list[Pair]:
-    """All (query, instruction, doc) pairs of one instruction variant, grouped by query."""
-    pairs: list[Pair] = []
+def _variant_pools(benchmark: Benchmark, which: str) -> Iterable[tuple[str, str, list[str]]]:
+    """(query id, instruction, pool) of every query that has the ``which`` instruction."""
     for qid, query in benchmark.queries.items():
         if which == "changed" and query.instruction_changed is None:
             continue
-        instruction = query.instruction(which)
-        for did in benchmark.pool(qid):
-            doc = benchmark.corpus[did]
-            pairs.append(Pair(query.text, instruction, did, doc.full_text))
+        yield qid, query.instruction(which), benchmark.pool(qid)
+
+
+def build_pairs(benchmark: Benchmark, which: str) -> list[Pair]:
+    """All (query, instruction, doc) pairs of one instruction variant, grouped by query."""
+    pairs: list[Pair] = []
+    for qid, instruction, pool in _variant_pools(benchmark, which):
+        text = benchmark.queries[qid].text
+        pairs.extend(Pair(text, instruction, did, benchmark.corpus[did].full_text) for did in pool)
     return pairs
+
+
+def missing(keys: Sequence[str], found: Mapping[str, float]) -> list[int]:
+    """Index of the first occurrence of every key not in ``found``, in input order: a pair
+    that occurs twice (two queries with the same text and instruction) is scored once."""
+    first: dict[str, int] = {}
+    for i, k in enumerate(keys):
+        if k not in found:
+            first.setdefault(k, i)
+    return list(first.values())
 
 
 def _chunks(pairs: Sequence[Pair], size: int) -> Iterable[Sequence[Pair]]:
@@ -106,12 +120,15 @@ def score_pairs(
 ) -> tuple[list[float], int]:
     """Scores for ``pairs`` (cached ones looked up, the rest computed and stored).
 
-    Returns the scores in input order and how many pairs were actually computed.
+    Returns the scores in input order and how many pairs were actually computed.  The
+    fingerprint must not change while scoring (BM25 drops its corpus-level IDF when it meets
+    a document outside its index): scores would be cached under a key that no longer
+    describes them, so that is an error.
     """
     fp = scorer.fingerprint
     keys = [pair_key(fp, p) for p in pairs]
     found = cache.get_many(keys) if cache is not None else {}
-    todo_idx = [i for i, k in enumerate(keys) if k not in found]
+    todo_idx = missing(keys, found)
     todo = [pairs[i] for i in todo_idx]
     scores: dict[str, float] = dict(found)
     bar = None
@@ -133,6 +150,11 @@ def score_pairs(
             raise RuntimeError(
                 f"model {scorer.name} returned non-finite scores (NaN/inf) for documents "
                 f"{bad[:5]}; a ranking cannot be built from them"
+            )
+        if scorer.fingerprint != fp:
+            raise RuntimeError(
+                f"model {scorer.name} changed its fingerprint while scoring ({fp!r} -> "
+                f"{scorer.fingerprint!r}); index the whole corpus before scoring"
             )
         if cache is not None:
             cache.put_many(new)  # committed per chunk: a kill loses at most one chunk
@@ -169,9 +191,10 @@ def rerank(
         t0 = time.perf_counter()
         pairs = build_pairs(benchmark, variant)
         scores, computed = score_pairs(scorer, pairs, cache, chunk_size, progress)
+        qids = (qid for qid, _, pool in _variant_pools(benchmark, variant) for _ in pool)
         run: Run = {}
-        for pair_qid, pair, score in zip(_qids(benchmark, variant), pairs, scores, strict=True):
-            run.setdefault(pair_qid, {})[pair.doc_id] = score
+        for qid, pair, score in zip(qids, pairs, scores, strict=True):
+            run.setdefault(qid, {})[pair.doc_id] = score
         out.runs[variant] = run
         out.pairs_scored += computed
         out.pairs_cached += len(pairs) - computed
@@ -179,10 +202,3 @@ def rerank(
     out.seconds = time.perf_counter() - start
     return out
 
-
-def _qids(benchmark: Benchmark, which: str) -> Iterable[str]:
-    """Query id of every pair `build_pairs` yields, in the same order."""
-    for qid, query in benchmark.queries.items():
-        if which == "changed" and query.instruction_changed is None:
-            continue
-        yield from (qid for _ in benchmark.pool(qid))

@@ -52,7 +52,7 @@ def write_run(run: Run, path: str | Path, tag: str = "followir") -> Path:
     for qid, docs in run.items():
         for did in docs:
             if not qid or not did or any(c.isspace() for c in qid + did):
-                raise DataError(f"id with whitespace cannot go in a TREC run: {qid!r} {did!r}")
+                raise DataError(f"an empty id or one with whitespace cannot go in a TREC run: {qid!r} {did!r}")
     tmp = path.with_suffix(path.suffix + ".tmp")
     trec.write_run(tmp, {q: run[q] for q in sorted(run)}, tag=tag)
     tmp.replace(path)

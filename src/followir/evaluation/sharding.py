@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from followir.data.types import Benchmark
 from followir.errors import DataError, require
 from followir.evaluation.cache import ScoreCache, pair_key
-from followir.evaluation.rerank import WHICH, build_pairs
+from followir.evaluation.rerank import WHICH, build_pairs, missing
 from followir.models.base import Pair
 
 log = logging.getLogger(__name__)
@@ -185,11 +185,7 @@ def score_benchmark_ray(
                  for p in build_pairs(benchmark, which)]
         keys = [pair_key(fingerprint, p) for p in pairs]
         found = cache.get_many(keys)
-        first: dict[str, int] = {}
-        for i, k in enumerate(keys):
-            if k not in found:
-                first.setdefault(k, i)  # a pair repeated across variants is scored once
-        todo_idx = sorted(first.values())
+        todo_idx = missing(keys, found)  # a pair repeated across variants is scored once
         todo = [pairs[i] for i in todo_idx]
         shards = shard_pairs(todo, n * SHARDS_PER_WORKER) if todo else []
         log.info("%s: %d pairs to score in %d shards on %d Ray workers", spec, len(todo), len(shards), n)

@@ -2,8 +2,10 @@
 
 Specs: ``api-embed:MODEL@BASE_URL`` and ``api-llm:MODEL@BASE_URL`` (BASE_URL up to and
 including ``/v1``).  The same code talks to OpenAI, a local vLLM or a llama.cpp server.
-Options: ``key_env`` (environment variable with the key), ``rps`` (rate limit),
-``workers`` (parallel requests), ``batch_size`` (texts per embeddings request).
+Options of both: ``key_env`` (environment variable with the key), ``rps`` (rate limit),
+``retries``.  ``api-embed`` also takes ``batch_size`` (texts per embeddings request) and
+``query_template``; ``api-llm`` takes ``workers`` (parallel requests), ``top_logprobs`` and
+``max_doc_chars``.
 """
 
 from __future__ import annotations
@@ -18,12 +20,12 @@ import numpy as np
 from followir.errors import SpecError
 from followir.models.base import Pair
 from followir.models.http import APIError, OpenAIClient
+from followir.models.loading import float_option, int_option
+from followir.models.templates import QUESTION
 
 # The FollowIR-7B question (Weller et al. 2024), asked as a chat message.
 RELEVANCE_PROMPT = (
-    "You are an expert Google searcher, whose job is to determine if the following document "
-    "is relevant to the query (true/false). Answer using only one word, one of those two "
-    "choices.\n\nQuery: {query} {instruction}\nDocument: {document}\n"
+    f"{QUESTION}\n\nQuery: {{query}} {{instruction}}\nDocument: {{document}}\n"
     'Relevant (only output one word, either "true" or "false"):'
 )
 
@@ -42,8 +44,8 @@ def _client(base_url: str, key_env: str, rps: str | float | None, retries: str |
     return OpenAIClient(
         base_url,
         key_env=key_env,
-        rps=float(rps) if rps else None,
-        max_retries=int(retries),
+        rps=float_option("rps", rps) if rps else None,
+        max_retries=int_option("retries", retries, minimum=0),
     )
 
 
@@ -62,7 +64,7 @@ class APIEmbedScorer:
         self.model, self.base_url = _split_target(target, "api-embed")
         self.name = f"api-embed:{self.model}"
         self.client = _client(self.base_url, key_env, rps, retries)
-        self.batch_size = int(batch_size)
+        self.batch_size = int_option("batch_size", batch_size)
         self.query_template = query_template
         self._doc_vectors: dict[str, np.ndarray] = {}
 
@@ -90,6 +92,8 @@ class APIEmbedScorer:
         return matrix / np.maximum(norms, 1e-12)
 
     def score(self, pairs: Sequence[Pair]) -> list[float]:
+        if not pairs:
+            return []
         doc_keys = [hashlib.sha1(p.doc_text.encode()).hexdigest() for p in pairs]
         todo = {k: p.doc_text for k, p in zip(doc_keys, pairs, strict=True) if k not in self._doc_vectors}
         if todo:
@@ -125,9 +129,9 @@ class APILLMScorer:
         self.model, self.base_url = _split_target(target, "api-llm")
         self.name = f"api-llm:{self.model}"
         self.client = _client(self.base_url, key_env, rps, retries)
-        self.workers = int(workers)
-        self.top_logprobs = int(top_logprobs)
-        self.max_doc_chars = int(max_doc_chars)
+        self.workers = int_option("workers", workers, minimum=0)
+        self.top_logprobs = int_option("top_logprobs", top_logprobs, minimum=0)
+        self.max_doc_chars = int_option("max_doc_chars", max_doc_chars, minimum=0)
 
     @property
     def fingerprint(self) -> str:

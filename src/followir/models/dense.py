@@ -112,7 +112,6 @@ class EmbeddingStore:
 
     def __init__(self, directory: Path):
         self.directory = directory
-        self._loaded = False
 
     def load(self) -> dict[str, np.ndarray]:
         out: dict[str, np.ndarray] = {}
@@ -283,7 +282,13 @@ class DenseScorer:
 
 
 def top_k(doc_ids: Sequence[str], scores: np.ndarray, k: int) -> dict[str, float]:
-    """The ``k`` best documents (score desc, then doc id desc, trec_eval's order)."""
+    """The ``k`` best documents in trec_eval's order (`followir.metrics.ranking.ranked_ids`).
+
+    ``np.partition`` keeps the candidates to the ones scoring at least the k-th best, so
+    only they (ties at the cut included) are sorted.
+    """
+    from followir.metrics.ranking import ranked_ids
+
     n = len(doc_ids)
     if k <= 0 or n == 0:
         return {}
@@ -292,12 +297,5 @@ def top_k(doc_ids: Sequence[str], scores: np.ndarray, k: int) -> dict[str, float
         candidates = np.flatnonzero(scores >= kth)
     else:
         candidates = np.arange(n)
-    ranked = sorted(candidates.tolist(), key=lambda i: (-scores[i], _desc(doc_ids[i])))
-    return {doc_ids[i]: float(scores[i]) for i in ranked[:k]}
-
-
-class _desc(str):
-    """A string that sorts in reverse, for doc-id-descending tie breaks inside sorted()."""
-
-    def __lt__(self, other: str) -> bool:  # type: ignore[override]
-        return str.__gt__(self, other)
+    best = {doc_ids[i]: float(scores[i]) for i in candidates.tolist()}
+    return {d: best[d] for d in ranked_ids(best)[:k]}

@@ -24,11 +24,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from followir.errors import MissingDependency, SpecError
+from followir.models.loading import BUNDLED_PREFIX
 from followir.paths import cache_root
 
 log = logging.getLogger(__name__)
-
-BUNDLED_PREFIX = "bundled:"
 
 
 @dataclass(frozen=True)

@@ -48,7 +48,8 @@ from typing import Any
 
 from followir.errors import MissingDependency, SpecError
 from followir.models.base import Pair
-from followir.models.gguf import BUNDLED_PREFIX, resolve_bundled, weights_identity
+from followir.models.gguf import resolve_bundled, weights_identity
+from followir.models.loading import BUNDLED_PREFIX, int_option
 from followir.models.templates import (
     Template,
     continuation_token_id,
@@ -188,14 +189,7 @@ def torch_threads(n: int | None) -> Iterator[None]:
 
 
 def _int(options: dict[str, Any], key: str, default: int) -> int:
-    value = options.pop(key, default)
-    try:
-        out = int(value)
-    except (TypeError, ValueError):
-        raise SpecError(f"option {key}={value!r} must be an integer") from None
-    if out <= 0:
-        raise SpecError(f"option {key}={value!r} must be positive")
-    return out
+    return int_option(key, options.pop(key, default))
 
 
 def _model_card(model: str) -> dict[str, Any]:

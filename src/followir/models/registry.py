@@ -82,7 +82,14 @@ def load_model(spec: str, **overrides: object):
     fam = _FAMILIES[family]
     factory = getattr(importlib.import_module(fam.module), fam.factory)
     kwargs: dict[str, object] = {**options, **overrides}
-    return factory(target, **kwargs) if target else factory(**kwargs)
+    try:
+        return factory(target, **kwargs) if target else factory(**kwargs)
+    except TypeError as exc:
+        # families without their own option check (the API ones) reject a typo here; a
+        # TypeError from inside the factory (its traceback goes deeper) is not ours to name
+        if exc.__traceback__ is None or exc.__traceback__.tb_next is not None:
+            raise
+        raise SpecError(f"model {spec!r}: {exc}") from None
 
 
 # -- the built-in families and aliases -----------------------------------------------------

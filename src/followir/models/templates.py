@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 DOC = "\x00followir-document\x00"  # sentinel: never occurs in real text
 
-_QUESTION = (
+QUESTION = (
     "You are an expert Google searcher, whose job is to determine if the following "
     "document is relevant to the query (true/false). Answer using only one word, one of "
     "those two choices."
@@ -89,7 +89,7 @@ def _followir(q: str, i: str, _tok: Any) -> str:
     # FollowIR-7B (orionw/FollowIR, mteb FollowIRReranker).  The original string starts
     # with a literal "<s> "; here the tokenizer's own BOS token plays that role.
     return (
-        f"[INST] {_QUESTION}\n\nQuery: {join_query(q, i)}\nDocument: {DOC}\n"
+        f"[INST] {QUESTION}\n\nQuery: {join_query(q, i)}\nDocument: {DOC}\n"
         'Relevant (only output one word, either "true" or "false"): [/INST] '
     )
 
@@ -111,7 +111,7 @@ def _generic(q: str, i: str, tok: Any) -> str:
             "use ?template=followir or ?template=mistral for this model"
         )
     content = (
-        f"{_QUESTION}\n\nQuery: {join_query(q, i)}\nDocument: {DOC}\n"
+        f"{QUESTION}\n\nQuery: {join_query(q, i)}\nDocument: {DOC}\n"
         'Relevant (only output one word, either "true" or "false"):'
     )
     return tok.apply_chat_template(
