@@ -131,3 +131,15 @@ def test_rerank_protocol_gives_corpus_idf_independent_of_chunking(tiny_benchmark
     doc = tiny_benchmark.corpus["d1"]
     expected = bm.score([Pair(q.text, q.instruction_og, "d1", doc.full_text)])[0]
     assert whole.runs["og"]["q1"]["d1"] == pytest.approx(expected)
+
+
+def test_load_names_a_missing_or_broken_index_file(tmp_path):
+    bm = plain()
+    bm.index(list(DOCS), list(DOCS.values()))
+    bm.save(tmp_path / "idx")
+    (tmp_path / "idx" / "doc_ids.json").unlink()
+    with pytest.raises(DataError, match=r"doc_ids\.json: file is missing"):
+        BM25Scorer.load(tmp_path / "idx")
+    (tmp_path / "idx" / "doc_ids.json").write_text('{"doc_ids": [\n')
+    with pytest.raises(DataError, match=r"doc_ids\.json:2: not valid JSON"):
+        BM25Scorer.load(tmp_path / "idx")

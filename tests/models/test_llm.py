@@ -286,3 +286,16 @@ def test_smollm2_shared_prefix_equals_plain_path():
     plain = off.score(ps)
     assert on.score(ps) == pytest.approx(plain, abs=1e-4)
     assert wide.score(ps) == pytest.approx(plain, abs=1e-4)
+
+
+def test_broken_model_card_is_named(tmp_path):
+    """A `followir train` folder whose followir-model.json is damaged fails with the file named."""
+    from followir.errors import DataError
+    from followir.models.llm import _model_card
+
+    (tmp_path / "followir-model.json").write_text("{not json")
+    with pytest.raises(DataError, match=r"followir-model\.json:1: not valid JSON"):
+        _model_card(str(tmp_path))
+    (tmp_path / "followir-model.json").write_text("[1, 2]")
+    with pytest.raises(DataError, match="JSON object"):
+        _model_card(str(tmp_path))

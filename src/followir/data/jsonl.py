@@ -48,6 +48,18 @@ Record = tuple[Loc, Mapping[str, object]]
 
 
 # -- sources of records -------------------------------------------------------------------
+def read_json_file(path: str | Path) -> object:
+    """A whole JSON file (settings, model cards): a missing file or bad JSON is a
+    `DataError` naming the file and, for bad JSON, the line."""
+    path = Path(path)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DataError("file is missing", path) from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise DataError(f"not valid JSON: {exc}", path, getattr(exc, "lineno", None)) from None
+
+
 def iter_jsonl(path: str | Path) -> Iterator[Record]:
     """One record per non-blank line; bad JSON or a non-object names the line."""
     path = Path(path)

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from followir.data.jsonl import read_json_file
 from followir.errors import DataError, require
 from followir.models.base import Pair
 from followir.models.loading import float_option, reject_unknown
@@ -203,14 +204,14 @@ class BM25Scorer:
         settings_path = directory / SETTINGS_FILE
         if not settings_path.exists():
             raise DataError("not a followir bm25 index (missing settings)", settings_path)
-        settings = json.loads(settings_path.read_text())
+        settings = read_json_file(settings_path)
         scorer = cls(
             k1=settings["k1"],
             b=settings["b"],
             stemmer=settings["stemmer"],
             stopwords=settings["stopwords"],
         )
-        ids = json.loads((directory / DOC_IDS_FILE).read_text())
+        ids = read_json_file(directory / DOC_IDS_FILE)
         scorer._model = scorer._bm25s.BM25.load(str(directory), show_progress=False)
         scorer._doc_ids = list(ids["doc_ids"])
         scorer._doc_sha = list(ids["sha256"])

@@ -46,7 +46,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from followir.errors import MissingDependency, SpecError
+from followir.errors import DataError, MissingDependency, SpecError
 from followir.models.base import Pair
 from followir.models.gguf import resolve_bundled, weights_identity
 from followir.models.loading import BUNDLED_PREFIX, int_option
@@ -195,13 +195,16 @@ def _int(options: dict[str, Any], key: str, default: int) -> int:
 def _model_card(model: str) -> dict[str, Any]:
     """Template and max_length recorded by ``followir train`` in ``DIR/followir-model.json``,
     so ``llm:DIR`` scores with the prompt it was trained on (explicit options still win)."""
-    import json
     from pathlib import Path
+
+    from followir.data.jsonl import read_json_file
 
     card = Path(model) / "followir-model.json"
     if not card.is_file():
         return {}
-    data = json.loads(card.read_text(encoding="utf-8"))
+    data = read_json_file(card)
+    if not isinstance(data, dict):
+        raise DataError("a followir model card must be a JSON object", card)
     return {k: data[k] for k in ("template", "max_length") if data.get(k) is not None}
 
 
