@@ -158,3 +158,10 @@ def test_bad_options_are_spec_errors():
         load_model("api-embed:m@http://127.0.0.1:9/v1?batch_size=x")
     with pytest.raises(SpecError, match="workers='many'"):
         load_model("api-llm:m@http://127.0.0.1:9/v1?workers=many")
+
+
+def test_answer_without_logprob_names_the_endpoint():
+    top = [{"token": "true"}]
+    reply = {"choices": [{"message": {"content": "true"}, "logprobs": {"content": [{"top_logprobs": top}]}}]}
+    with pytest.raises(APIError, match="http://h/v1: top_logprobs entry without a numeric logprob"):
+        answer_probability(reply, "http://h/v1")

@@ -180,7 +180,11 @@ def answer_probability(reply: dict[str, object], where: str) -> float:
     for item in first.get("top_logprobs") or []:
         word = str(item.get("token", "")).strip().lower()
         if word in ("true", "false"):
-            best[word] = max(best.get(word, -math.inf), float(item["logprob"]))
+            try:
+                logprob = float(item["logprob"])
+            except (KeyError, TypeError, ValueError):
+                raise APIError(f"{where}: top_logprobs entry without a numeric logprob: {item!r}") from None
+            best[word] = max(best.get(word, -math.inf), logprob)
     if "true" in best or "false" in best:
         lt, lf = best.get("true", -math.inf), best.get("false", -math.inf)
         m = max(lt, lf)
