@@ -388,38 +388,34 @@ def compare(f: dict, m: dict) -> dict:
     }
 
 
+def _side(r: dict, ceiling: float) -> dict:
+    """One tool's figures: times, memory, throughput and FLOP/s as a share of the ceiling
+    (each side counts the useful FLOPs of its own inputs)."""
+    work = r["seconds"]["work"]
+    return {
+        "wall_s": r["wall_s"],
+        "work_s": work,
+        "peak_rss_mb": r["peak_rss_bytes"] / 2**20,
+        "pairs_per_s": r["pairs"] / work,
+        "flops_per_s": r["model_flops"] / work,
+        "fraction_of_ceiling": r["model_flops"] / work / ceiling,
+        "tokens": r["tokens"],
+        "metrics": r["metrics"],
+    }
+
+
 def summarize(case: str, kind: str, f: dict, m: dict, ceilings: dict, dtype: str) -> dict:
     ceiling = ceilings[dtype]["flops_per_s"]
-    fw, mw = f["seconds"]["work"], m["seconds"]["work"]
+    fs, ms = _side(f, ceiling), _side(m, ceiling)
     row = {
         "case": case,
         "kind": kind,
         "dtype": dtype,
         "pairs": f["pairs"],
-        "followir": {
-            "wall_s": f["wall_s"],
-            "work_s": fw,
-            "peak_rss_mb": f["peak_rss_bytes"] / 2**20,
-            "pairs_per_s": f["pairs"] / fw,
-            "flops_per_s": f["model_flops"] / fw,
-            "fraction_of_ceiling": f["model_flops"] / fw / ceiling,
-            "tokens": f["tokens"],
-            "metrics": f["metrics"],
-        },
-        "mteb": {
-            "wall_s": m["wall_s"],
-            "work_s": mw,
-            "peak_rss_mb": m["peak_rss_bytes"] / 2**20,
-            "pairs_per_s": m["pairs"] / mw,
-            # useful FLOPs of mteb's own inputs (see _mteb_flops) over its work time
-            "flops_per_s": m["model_flops"] / mw,
-            "fraction_of_ceiling": m["model_flops"] / mw / ceiling,
-            "tokens": m["tokens"],
-            "metrics": m["metrics"],
-            "wrapper": m["wrapper"],
-        },
+        "followir": fs,
+        "mteb": {**ms, "wrapper": m["wrapper"]},
         "ratio_wall": m["wall_s"] / f["wall_s"],
-        "ratio_pairs_per_s": (f["pairs"] / fw) / (m["pairs"] / mw),
+        "ratio_pairs_per_s": fs["pairs_per_s"] / ms["pairs_per_s"],
         "ceiling_dtype": dtype,
         "model_flops": f["model_flops"],
     }
