@@ -5,7 +5,8 @@ Usage (from the repo root; ``make bench`` does the setup and the full run):
     .venv/bin/python bench/bench_vs_mteb.py                      # everything, all cores
     .venv/bin/python bench/bench_vs_mteb.py --queries 2 --llm-pairs 8 --threads 1   # smoke
 
-What runs: for each case (``minilm`` fp32, ``minilm`` bf16, ``smollm2``), followir in
+What runs: for each case (``minilm`` fp32 with torch and with ONNX Runtime, ``minilm`` bf16,
+``smollm2``), followir in
 ``.venv`` and mteb in ``.bench-venv`` are started as separate worker processes of this same
 file, on the same local files and the same thread count, one after the other (never
 side by side).  Each worker times its own phases, reads its own peak RSS
@@ -61,6 +62,7 @@ TOL = 1e-6
 # the LLM runs in the same dtype on both sides.
 CASES = {
     "minilm-fp32": ("minilm", "fp32", "fp32", "dense"),
+    "minilm-onnx": ("minilm?backend=onnx", "fp32", "fp32", "dense"),
     "minilm-bf16": ("minilm?precision=bf16", "bf16", "fp32", "dense"),
     "smollm2": ("smollm2?score=prob", "fp32", "fp32", "llm"),
     "smollm2-bf16": ("smollm2?score=prob&precision=bf16", "bf16", "bf16", "llm"),
@@ -201,7 +203,13 @@ def followir_worker(args: argparse.Namespace) -> None:
         docs = {fmt.doc(p.doc_text) for p in all_pairs}
         lengths = enc.token_lengths(sorted(queries, key=str), True)
         lengths += enc.token_lengths(sorted(docs, key=str), False)
-        shape = flops.shape_of(enc.model[0].auto_model)
+        if hasattr(enc, "model"):
+            auto_model = enc.model[0].auto_model
+        else:  # backend=onnx: the graph has no torch module; read the shape from the weights
+            from sentence_transformers import SentenceTransformer
+
+            auto_model = SentenceTransformer(enc.location, device="cpu")[0].auto_model
+        shape = flops.shape_of(auto_model)
         model_flops = prompt_flops = flops.encoder_flops(shape, lengths)
     else:
         from followir.models.llm import common_prefix

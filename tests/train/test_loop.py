@@ -57,3 +57,42 @@ def test_keep_checkpoints_below_one_is_refused(keep):
     with pytest.raises(FollowIRError, match="--keep-checkpoints must be >= 1"):
         TrainConfig(keep_checkpoints=keep).validate()
     TrainConfig(keep_checkpoints=1).validate()
+
+
+def test_rank_loss_pairs_only_within_a_query_instruction():
+    """Hand-computed: key 0 has pos z=2 and neg z=0 -> softplus(0 - 2); key 1 has pos z=1
+    and negs z=1, z=3 -> softplus(0), softplus(2).  Rows of different keys never pair."""
+    import math
+
+    import torch
+
+    from followir.train.loop import rank_loss
+
+    z = torch.tensor([2.0, 0.0, 1.0, 1.0, 3.0])
+    labels = [1, 0, 1, 0, 0]
+    keys = [0, 0, 1, 1, 1]
+
+    def sp(x):
+        return math.log1p(math.exp(x))
+
+    expected = (sp(-2.0) + sp(0.0) + sp(2.0)) / 3
+    assert float(rank_loss(z, labels, keys)) == pytest.approx(expected, rel=1e-6)
+    # the same rows under one key would also pair z=2 with the negs of key 1
+    assert float(rank_loss(z, labels, [0] * 5)) != pytest.approx(expected, rel=1e-3)
+    assert rank_loss(z, [1, 1, 0, 0, 0], [0, 0, 1, 1, 1]) is None  # no pos/neg inside a key
+
+
+def test_rank_loss_gradient_pushes_the_excluded_passage_down():
+    import torch
+
+    from followir.train.loop import rank_loss
+
+    z = torch.tensor([0.5, 1.5], requires_grad=True)  # kept passage, excluded passage (ranked higher)
+    rank_loss(z, [1, 0], [7, 7]).backward()
+    assert z.grad[0] < 0 < z.grad[1]  # descent raises the kept one, lowers the excluded one
+
+
+def test_rank_weight_must_be_non_negative():
+    with pytest.raises(FollowIRError, match="rank-weight"):
+        TrainConfig(rank_weight=-1.0).validate()
+    TrainConfig(rank_weight=0.5).validate()

@@ -90,7 +90,11 @@ def test_merged_model_scores_like_the_trained_adapter(base, tmp_path):
     with torch.no_grad():
         logits = answer_logits(model, [x for x, _ in enc[:4]], s.tokenizer.pad_token_id)
     expected = (logits[:, s.true_id] - logits[:, s.false_id]).tolist()
+    stale = tmp_path / "merged" / "model-00001-of-00002.safetensors"  # an earlier, sharded save
+    stale.parent.mkdir()
+    stale.write_bytes(b"old")
     out = save_merged(model, s.tokenizer, tmp_path / "merged", {"template": "followir", "max_length": 256})
+    assert not stale.exists() and (out / "model.safetensors").exists()
     tuned = scorer_for(out, template="followir", max_length=256)
     pairs = [Pair(e.query, e.instruction, e.source, e.document) for e in examples()[:4]]
     assert tuned.score(pairs) == pytest.approx(expected, abs=1e-4)
@@ -126,3 +130,32 @@ def test_checkpoints_folder_apart_from_out_and_resume_from_it(base, tmp_path):
     r = train(enc, model, (s.true_id, s.false_id), s.tokenizer.pad_token_id, tmp_path / "out",
               TrainConfig(**cfg), resume=True, progress=False, checkpoints=tmp_path / "ck")
     assert r.state.step == 2
+
+
+def test_ranking_path_without_pairs_matches_the_pointwise_path(base, tmp_path):
+    """The ranking path keeps every micro-batch's graph and backpropagates once; with rank
+    keys that form no (relevant, non-relevant) pair its gradient is the pointwise one, so
+    the trained weights must match the per-micro-batch backward path."""
+    import torch
+
+    from followir.train.lora import adapter_state
+
+    def run(out, weight, keys):
+        s = scorer_for(base, max_length=256)
+        model = add_lora(s.model, targets=parse_targets("all-linear"))
+        enc = encode_examples(examples(), s)
+        cfg = TrainConfig(**{**CFG, "rank_weight": weight}, max_steps=3)
+        r = train(enc, model, (s.true_id, s.false_id), s.tokenizer.pad_token_id, out, cfg,
+                  progress=False, rank_keys=keys)
+        return r, adapter_state(model)
+
+    n = len(examples())
+    plain, w_plain = run(tmp_path / "p", 0.0, None)
+    lonely, w_lonely = run(tmp_path / "l", 1.0, list(range(n)))  # every row its own key
+    assert lonely.state.losses == pytest.approx(plain.state.losses, abs=1e-5)
+    for k in w_plain:
+        assert torch.allclose(w_plain[k], w_lonely[k], atol=1e-5), k
+    ranked, w_ranked = run(tmp_path / "r", 1.0, [0] * n)  # one key: every pos/neg pair ranks
+    assert all(x == x for x in ranked.state.losses)
+    assert ranked.state.losses[0] > plain.state.losses[0]  # the rank term is added, and > 0
+    assert any(not torch.allclose(w_plain[k], w_ranked[k]) for k in w_plain)

@@ -32,6 +32,11 @@ def train(
     save_every: int = typer.Option(50, help="checkpoint every N optimizer steps"),
     warmup_ratio: float = typer.Option(0.03),
     loss: str = typer.Option("binary", help="binary: CE over {true,false} logits; vocab: full-vocab CE"),
+    rank_weight: float = typer.Option(
+        0.0,
+        help="weight of a pairwise ranking term between rows of one query+instruction "
+        "(steps then hold whole topics; 0 = pointwise only)",
+    ),
     template: str | None = typer.Option(None, help="prompt template (default: the scorer's)"),
     seed: int = typer.Option(0),
     precision: str = typer.Option("auto", help="auto (bf16 autocast where the hardware has it) | bf16 | fp32"),
@@ -50,7 +55,7 @@ def train(
     cfg = TrainConfig(
         epochs=epochs, lr=lr, batch_size=batch_size, grad_accum=grad_accum, max_length=max_length,
         lora_r=lora_r, lora_alpha=lora_alpha, lora_dropout=lora_dropout, lora_targets=lora_targets,
-        max_steps=max_steps or None, save_every=save_every, warmup_ratio=warmup_ratio, loss=loss,
+        max_steps=max_steps or None, save_every=save_every, warmup_ratio=warmup_ratio, loss=loss, rank_weight=rank_weight,
         template=template, seed=seed, precision=precision,
     )
     result = fine_tune(

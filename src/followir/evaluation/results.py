@@ -7,10 +7,28 @@ can be recomputed later without re-scoring anything.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 SCHEMA = "followir.result/1"
+
+
+def strict_json(obj: object) -> object:
+    """``obj`` with every non-finite float replaced by ``None``: ``json.dumps`` would write
+    ``NaN``, which is not JSON and which strict readers (jq, JavaScript, Go) reject.  An
+    undefined value (for example p-MRR of a query without changed documents) is ``null``."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: strict_json(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [strict_json(v) for v in obj]
+    return obj
+
+
+def _nan(value: object) -> object:
+    return math.nan if value is None else value
 
 
 @dataclass
@@ -45,14 +63,19 @@ class EvalResult:
     def from_dict(cls, data: dict[str, object]) -> EvalResult:
         data = dict(data)
         data.pop("schema", None)
-        measures = {k: MeasureResult(**v) for k, v in dict(data.pop("measures")).items()}  # type: ignore[arg-type]
+        measures = {}
+        for name, raw in dict(data.pop("measures")).items():  # type: ignore[arg-type]
+            raw = dict(raw)
+            raw["value"] = _nan(raw.get("value"))  # null on disk = undefined = NaN in memory
+            raw["per_query"] = {q: _nan(v) for q, v in dict(raw.get("per_query") or {}).items()}
+            measures[name] = MeasureResult(**raw)
         return cls(measures=measures, **data)  # type: ignore[arg-type]
 
     def save(self, path: str | Path) -> Path:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(path.suffix + ".tmp")
-        tmp.write_text(json.dumps(self.to_dict(), indent=1, sort_keys=False))
+        tmp.write_text(json.dumps(strict_json(self.to_dict()), indent=1, sort_keys=False, allow_nan=False))
         tmp.replace(path)
         return path
 

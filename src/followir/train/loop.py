@@ -6,6 +6,17 @@ scorer turns into P(true), so training optimises what is scored.  ``loss="vocab"
 uses cross-entropy over the full vocabulary on the answer token (the usual SFT loss, which
 also pushes probability mass off every other token; the paper trained that way).
 
+``rank_weight > 0`` adds a pairwise ranking term inside each optimizer step: for every
+(relevant, non-relevant) pair of rows sharing a query *and* an instruction,
+``softplus(z_neg - z_pos)`` with ``z = logit(true) - logit(false)``.  Why: p-MRR is a rank
+measure under each instruction separately, and a pointwise loss is satisfied by shifting
+every score of the altered instruction down together, which moves no rank.  The pairwise
+term rewards exactly what p-MRR counts: under the altered instruction, a passage the
+constraint excludes must fall below the passages that still satisfy it, and under the
+original instruction stay above the non-relevant ones.  With ranking on, a step's rows are
+grouped by *query* (all of a topic's passages under both instructions) and the step keeps
+every micro-batch's graph until one backward, so memory grows with the step size.
+
 A plain loop rather than ``transformers.Trainer`` keeps resuming exact and the checkpoint
 format open: LoRA weights, AdamW moments and the torch RNG in safetensors, the counters,
 scheduler and config in JSON, each checkpoint written to a temp folder and renamed.  The
@@ -57,6 +68,7 @@ class TrainConfig:
     keep_checkpoints: int = 2
     seed: int = 0
     loss: str = "binary"  # or "vocab"
+    rank_weight: float = 0.0  # > 0 adds the pairwise ranking term (see the module docstring)
     template: str | None = None
     precision: str = "auto"  # "bf16" autocast, "fp32", or "auto" (bf16 where the hardware has it)
 
@@ -70,6 +82,8 @@ class TrainConfig:
                 raise FollowIRError(f"--{name.replace('_', '-')} must be >= 1")
         if self.lr <= 0:
             raise FollowIRError("--lr must be > 0")
+        if not self.rank_weight >= 0:
+            raise FollowIRError(f"--rank-weight must be >= 0, not {self.rank_weight}")
         if self.precision not in PRECISIONS:
             raise FollowIRError(f"--precision must be one of {', '.join(PRECISIONS)}, not {self.precision!r}")
 
@@ -123,6 +137,27 @@ def step_loss(logits, labels, true_id: int, false_id: int, kind: str):  # noqa: 
         return F.cross_entropy(two, y, reduction="sum")
     target = torch.where(y == 1, torch.full_like(y, true_id), torch.full_like(y, false_id))
     return F.cross_entropy(logits.float(), target, reduction="sum")
+
+
+def margins(logits, true_id: int, false_id: int):  # noqa: ANN001, ANN201
+    """``logit(true) - logit(false)`` per row: the quantity whose order is the ranking
+    (P(true) over the two answer tokens is a monotone function of it)."""
+    return (logits[:, true_id] - logits[:, false_id]).float()
+
+
+def rank_loss(z, labels: Sequence[int], keys: Sequence[int]):  # noqa: ANN001, ANN201
+    """Mean ``softplus(z_neg - z_pos)`` over the (relevant, non-relevant) pairs that share a
+    key (one key per query+instruction); ``None`` when the rows form no such pair."""
+    import torch
+    import torch.nn.functional as F
+
+    y = torch.tensor(labels, device=z.device)
+    k = torch.tensor(keys, device=z.device)
+    pair = (k[:, None] == k[None, :]) & (y[:, None] == 1) & (y[None, :] == 0)  # [pos, neg]
+    if not bool(pair.any()):
+        return None
+    diff = z[None, :] - z[:, None]  # diff[i, j] = z_j - z_i: neg j minus pos i
+    return F.softplus(diff[pair]).mean()
 
 
 # -- checkpoints ------------------------------------------------------------------------------
@@ -266,10 +301,12 @@ def train(
     stop_after: int | None = None,
     checkpoints: str | Path | None = None,
     groups: Sequence[int] | None = None,
+    rank_keys: Sequence[int] | None = None,
 ) -> TrainResult:
     """Run (or continue) training; checkpoints land in ``checkpoints`` (default
     ``out/checkpoints``).  ``groups`` keeps examples with the same group id in one step
-    (see `_batches_of_epoch`).
+    (see `_batches_of_epoch`); ``rank_keys`` (one id per query+instruction) is required
+    when ``cfg.rank_weight > 0``.
 
     ``stop_after`` ends this invocation after that many optimizer steps (with a checkpoint),
     so a long CPU run can be done in slices with ``resume=True``; the schedule still spans
@@ -287,6 +324,9 @@ def train(
     n = len(encoded)
     if n == 0:
         raise DataError("no training examples")
+    ranking = cfg.rank_weight > 0
+    if ranking and (rank_keys is None or len(rank_keys) != n):
+        raise FollowIRError("rank_weight > 0 needs one rank key (query+instruction id) per example")
     steps = total_steps(n, cfg)
     data_hash = _data_hash(encoded)
     meta = {**(meta or {}), "config": asdict(cfg), "data_hash": data_hash, "total_steps": steps}
@@ -305,7 +345,8 @@ def train(
             )
         old = doc.get("config", {})
         changed = [k for k in ("lr", "batch_size", "grad_accum", "epochs", "max_length", "loss",
-                               "lora_r", "lora_alpha", "lora_targets", "seed") if old.get(k) != getattr(cfg, k)]
+                               "lora_r", "lora_alpha", "lora_targets", "seed", "rank_weight", "warmup_ratio",
+                               "weight_decay") if old.get(k, getattr(TrainConfig, k)) != getattr(cfg, k)]
         if changed:
             raise FollowIRError(f"cannot resume from {existing[-1]}: settings changed: {changed}")
         log.info("resumed from %s (step %d of %d)", existing[-1], state.step, steps)
@@ -336,12 +377,28 @@ def train(
         chunk = order[state.offset : state.offset + per_step]
         optimizer.zero_grad(set_to_none=True)
         total = 0.0
+        kept = []  # ranking: (pointwise loss, margins, rows) of every micro-batch, graphs alive
         for idx in micro_batches(chunk, lengths, cfg.batch_size):
             with torch.autocast(device.split(":")[0], dtype=torch.bfloat16, enabled=precision == "bf16"):
                 logits = answer_logits(model, [encoded[i][0] for i in idx], pad_id)
             loss = step_loss(logits, [encoded[i][1] for i in idx], true_id, false_id, cfg.loss)
-            (loss / len(chunk)).backward()
             total += float(loss.detach())
+            if ranking:
+                kept.append((loss, margins(logits, true_id, false_id), idx))
+            else:
+                (loss / len(chunk)).backward()
+        if ranking:
+            rows = [i for _, _, idx in kept for i in idx]
+            objective = sum(loss for loss, _, _ in kept) / len(chunk)
+            ranked = rank_loss(
+                torch.cat([z for _, z, _ in kept]),
+                [encoded[i][1] for i in rows],
+                [rank_keys[i] for i in rows],  # type: ignore[index]
+            )
+            if ranked is not None:
+                objective = objective + cfg.rank_weight * ranked
+                total += cfg.rank_weight * float(ranked.detach()) * len(chunk)
+            objective.backward()
         if cfg.max_grad_norm:
             torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)
         optimizer.step()
@@ -419,12 +476,16 @@ def fine_tune(
         scorer.model, cfg.lora_r, cfg.lora_alpha, cfg.lora_dropout, parse_targets(cfg.lora_targets), seed=cfg.seed
     )
     meta = {"base": base, "base_fingerprint": scorer.fingerprint, "template": scorer.template.name}
-    doc_group: dict[tuple[str, str], int] = {}
-    groups = [doc_group.setdefault((ex.query, ex.document), len(doc_group)) for ex in examples]
+    ids: dict[tuple[str, ...], int] = {}
+    if cfg.rank_weight > 0:  # a topic's rows together: every ranking pair lands in a step
+        groups = [ids.setdefault(("q", ex.query), len(ids)) for ex in examples]
+    else:  # a passage's og/changed rows together: the contrast in each step's gradient
+        groups = [ids.setdefault(("d", ex.query, ex.document), len(ids)) for ex in examples]
+    rank_keys = [ids.setdefault(("qi", ex.query, ex.instruction), len(ids)) for ex in examples]
     result = train(
         encoded, model, (scorer.true_id, scorer.false_id), scorer.tokenizer.pad_token_id, out, cfg,
         resume=resume, meta=meta, progress=progress, stop_after=stop_after, checkpoints=checkpoints,
-        groups=groups,
+        groups=groups, rank_keys=rank_keys,
     )
     if result.state.step < result.total_steps:
         log.info("stopped at step %d of %d; rerun with --resume to continue", result.state.step, result.total_steps)
@@ -445,6 +506,7 @@ def fine_tune(
             "relevant": counts[0],
             "steps": result.state.step,
             "loss": cfg.loss,
+            "rank_weight": cfg.rank_weight,
             "final_loss": result.state.losses[-1] if result.state.losses else None,
             "config": asdict(cfg),
         },

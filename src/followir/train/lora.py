@@ -81,6 +81,9 @@ def load_adapter_state(model, state: dict) -> None:  # noqa: ANN001
         raise ValueError(f"checkpoint adapter keys do not match the model: {unexpected[:3]}")
 
 
+WEIGHT_FILES = ("*.safetensors", "*.safetensors.index.json", "pytorch_model*.bin", "pytorch_model*.bin.index.json")
+
+
 def save_merged(model, tokenizer, out: Path, card: dict[str, object]) -> Path:  # noqa: ANN001
     """merge_and_unload + tokenizer + ``followir-model.json`` into ``out`` itself.
 
@@ -99,8 +102,15 @@ def save_merged(model, tokenizer, out: Path, card: dict[str, object]) -> Path:  
         merged = model.merge_and_unload()
         merged.save_pretrained(tmp, safe_serialization=True)
         tokenizer.save_pretrained(tmp)
+        new = {f.name for f in tmp.iterdir()}
         for f in sorted(tmp.iterdir()):
             f.replace(out / f.name)
+        # weights of an earlier save into the same folder (other shard counts or formats)
+        # would otherwise sit beside the new ones and could be loaded instead of them
+        for pattern in WEIGHT_FILES:
+            for stale in out.glob(pattern):
+                if stale.name not in new:
+                    stale.unlink()
         card_tmp = out / (MODEL_CARD + ".tmp")
         card_tmp.write_text(json.dumps(card, indent=1), encoding="utf-8")
         card_tmp.replace(out / MODEL_CARD)
