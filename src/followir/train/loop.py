@@ -160,6 +160,30 @@ def rank_loss(z, labels: Sequence[int], keys: Sequence[int]):  # noqa: ANN001, A
     return F.softplus(diff[pair]).mean()
 
 
+_TRIM: object = None
+
+
+def release_free_memory() -> None:
+    """Hand freed heap pages back to the OS (glibc ``malloc_trim``); a no-op elsewhere.
+
+    Why: every step has different sequence lengths, so glibc's heap fragments and a long
+    run's RSS climbs although the memory is free.  Measured on SmolLM2 with ranking steps
+    (16 rows kept alive per step): 17.6 GB after 22 steps of one process, and 4.8 GB right
+    after one ``malloc_trim(0)`` (run through gdb on the live process).
+    """
+    global _TRIM
+    if _TRIM is None:
+        try:
+            import ctypes
+            import ctypes.util
+
+            _TRIM = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+        except (OSError, AttributeError):  # not glibc (macOS, musl, Windows)
+            _TRIM = False
+    if _TRIM:
+        _TRIM(0)  # type: ignore[operator]
+
+
 # -- checkpoints ------------------------------------------------------------------------------
 def _data_hash(encoded: Sequence[tuple[list[int], int]]) -> str:
     h = hashlib.sha256()
@@ -403,6 +427,7 @@ def train(
             torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)
         optimizer.step()
         scheduler.step()
+        release_free_memory()
         state.offset += len(chunk)
         state.step += 1
         mean = total / len(chunk)

@@ -1,0 +1,53 @@
+"""In-sample instruction following of a reranker on `followir synth --written` training rows.
+
+Why: when a tuned model's p-MRR does not rise on the benchmark, this tells "learned the
+contrast but it does not transfer" apart from "never learned it": each topic's passages are
+scored under the original and under the altered instruction as two runs, and p-MRR is taken
+over the passages whose label flips (excluded and trap), exactly as on a benchmark.
+
+    .venv/bin/python bench/teach_insample.py TRAIN.jsonl smollm2 llm:/tmp/teach3/tuned --every 9 --topics 10
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections import defaultdict
+
+from followir.metrics.pmrr import pmrr_per_query
+from followir.models.base import Pair
+from followir.models.registry import load_model
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("train", help="rows written by `followir synth --written` (pair_id TOPIC:og|changed)")
+    ap.add_argument("models", nargs="+")
+    ap.add_argument("--every", type=int, default=9, help="take every N-th topic")
+    ap.add_argument("--topics", type=int, default=10)
+    args = ap.parse_args()
+    by_topic: dict[str, list[dict]] = defaultdict(list)
+    with open(args.train, encoding="utf-8") as fh:
+        for line in fh:
+            row = json.loads(line)
+            by_topic[row["pair_id"].split(":")[1]].append(row)
+    topics = sorted(by_topic)[:: args.every][: args.topics]
+    for spec in args.models:
+        model = load_model(spec)
+        runs: dict[str, dict[str, dict[str, float]]] = {"og": {}, "changed": {}}
+        changed: dict[str, list[str]] = {}
+        for topic in topics:
+            labels = {w: {r["doc_id"]: r["label"] for r in by_topic[topic] if r["pair_id"].endswith(":" + w)}
+                      for w in runs}
+            changed[topic] = [d for d, y in labels["og"].items() if y == 1 and labels["changed"].get(d) == 0]
+            for which in runs:
+                rows = [r for r in by_topic[topic] if r["pair_id"].endswith(":" + which)]
+                scores = model.score([Pair(r["query"], r["instruction"], r["doc_id"], r["document"]) for r in rows])
+                runs[which][topic] = {r["doc_id"]: s for r, s in zip(rows, scores, strict=True)}
+        per_topic = pmrr_per_query(runs["og"], runs["changed"], changed)
+        mean = 100 * sum(per_topic.values()) / len(per_topic)
+        print(f"{spec}: in-sample p-MRR x100 = {mean:.1f} over {len(per_topic)} topics")
+
+
+if __name__ == "__main__":
+    main()
