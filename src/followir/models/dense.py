@@ -13,7 +13,7 @@ import contextlib
 import hashlib
 import json
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -21,6 +21,7 @@ import numpy as np
 
 from followir.errors import SpecError, require
 from followir.models.base import Pair
+from followir.models.batching import length_batches
 from followir.models.formats import Formatted, InstructionFormat, default_format, get_format
 from followir.models.loading import (
     ResolvedModel,
@@ -152,39 +153,13 @@ class EmbeddingStore:
         tmp.replace(self.directory / f"{name}.json")
 
 
-def _batches(
-    order: Sequence[int], size: int, lengths: Sequence[int] | None = None, max_tokens: int = 0
-) -> Iterator[list[int]]:
-    """Batches of at most ``size`` items and, with ``lengths``, at most ``max_tokens``
-    *padded* tokens (items longest first, so a batch pads to its first item's length).
-
-    Why a token budget: a fixed 32 long documents make attention tensors that spill out of
-    the CPU caches; measured on all-MiniLM-L6-v2 (1 thread) 32 per batch took 17.7 s where
-    budgets of about 1k tokens took 13.6 s (torch) and 11.5 s (ONNX Runtime), while short
-    texts still go 32 at a time.
-    """
-    batch: list[int] = []
-    for i in order:
-        width = lengths[batch[0]] if (lengths is not None and batch) else 0
-        full = len(batch) >= size or (
-            lengths is not None
-            and max_tokens > 0
-            and batch
-            and (len(batch) + 1) * width > max_tokens
-        )
-        if full:
-            yield batch
-            batch = []
-        batch.append(i)
-    if batch:
-        yield batch
-
-
 class DenseScorer:
     """``dense:NAME_OR_PATH`` — cosine similarity of a bi-encoder's embeddings.
 
     Options: ``format`` (see ``formats.py``; default from the model name), ``batch_size``,
-    ``max_batch_tokens`` (padded tokens per batch, default 1024; 0 = no budget),
+    ``max_batch_tokens`` (padded tokens per batch, default 1024; 0 = no budget: a fixed 32
+    long documents make activations that spill out of the CPU caches; on all-MiniLM-L6-v2,
+    1 thread, 32 per batch took 17.7 s where ~1k-token batches took 13.6 s),
     ``backend`` (``torch``, default, or ``onnx``: the same fp32 model run by ONNX Runtime,
     exported once; see ``onnx_backend.py``),
     ``precision`` (fp32 | bf16 via torch autocast), ``max_seq_length``, ``device``,
@@ -305,14 +280,14 @@ class DenseScorer:
         return np.stack([memory[k] for k in keys])
 
     def _encode_batched(self, items: Sequence[Formatted], is_query: bool) -> np.ndarray:
-        lengths: list[int] | None = None
         if self.length_sort and len(items) > 1:
             lengths = self.encoder.token_lengths(items, is_query)
-            order = sorted(range(len(items)), key=lambda i: (-lengths[i], i))
+            batches = length_batches(lengths, self.max_batch_tokens, self.batch_size)
         else:
-            order = list(range(len(items)))
+            n, size = len(items), self.batch_size
+            batches = (list(range(i, min(i + size, n))) for i in range(0, n, size))
         out: np.ndarray | None = None
-        for batch in _batches(order, self.batch_size, lengths, self.max_batch_tokens):
+        for batch in batches:
             vecs = self.encoder.encode([items[i] for i in batch], is_query)
             if out is None:
                 out = np.empty((len(items), vecs.shape[1]), dtype=np.float32)

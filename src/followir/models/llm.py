@@ -48,6 +48,7 @@ from typing import Any
 
 from followir.errors import DataError, MissingDependency, SpecError
 from followir.models.base import Pair
+from followir.models.batching import length_batches, padded_batches
 from followir.models.gguf import resolve_bundled, weights_identity
 from followir.models.loading import BUNDLED_PREFIX, int_option
 from followir.models.templates import (
@@ -100,42 +101,6 @@ def pick_device(device: str | None) -> str:
         return device
     torch = _torch()
     return "cuda" if torch.cuda.is_available() else "cpu"
-
-
-def length_batches(lengths: Sequence[int], max_tokens: int, max_batch: int) -> Iterator[list[int]]:
-    """Indices grouped into batches, longest first, so that rows x longest row stays within
-    ``max_tokens`` (one over-long row still gets a batch of its own)."""
-    order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
-    batch: list[int] = []
-    for i in order:
-        width = lengths[batch[0]] if batch else lengths[i]
-        if batch and ((len(batch) + 1) * width > max_tokens or len(batch) >= max_batch):
-            yield batch
-            batch = []
-        batch.append(i)
-    if batch:
-        yield batch
-
-
-def padded_batches(
-    lengths: Sequence[int], max_tokens: int, max_batch: int, max_pad: float
-) -> Iterator[list[int]]:
-    """Like :func:`length_batches`, and a row joins a batch only while padding stays within
-    ``max_pad`` of the batch's tokens (``max_pad=0``: rows of equal length only)."""
-    order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
-    batch: list[int] = []
-    real = 0
-    for i in order:
-        if batch:
-            rows, width = len(batch) + 1, lengths[batch[0]]
-            cells = rows * width
-            if cells > max_tokens or rows > max_batch or cells - real - lengths[i] > max_pad * cells:
-                yield batch
-                batch, real = [], 0
-        batch.append(i)
-        real += lengths[i]
-    if batch:
-        yield batch
 
 
 def pad_left(rows: Sequence[Sequence[int]], pad_id: int, device: str):
