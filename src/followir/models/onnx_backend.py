@@ -110,14 +110,26 @@ SAMPLE = [
 ]
 
 
+def feeds(
+    tokenizer: object, texts: Sequence[str], names: Sequence[str], max_length: int | None = None
+) -> dict[str, np.ndarray]:
+    """ONNX Runtime inputs for ``texts``: the graph's input names mapped to int64 arrays."""
+    enc = tokenizer(  # type: ignore[operator]
+        list(texts),
+        padding=True,
+        truncation=max_length is not None,
+        max_length=max_length,
+        return_tensors="np",
+    )
+    return {k: np.asarray(enc[k], dtype=np.int64) for k in names}
+
+
 def _verify(path: Path, tokenizer: object, names: list[str], expected: np.ndarray) -> None:
     ort = require("onnxruntime", "onnx")
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    enc = tokenizer(SAMPLE, padding=True, return_tensors="np")  # type: ignore[operator]
-    (got,) = session.run(["sentence_embedding"], {k: enc[k].astype(np.int64) for k in names})
+    (got,) = session.run(["sentence_embedding"], feeds(tokenizer, SAMPLE, names))
     # a second, differently padded batch: the graph must not have frozen the sample's shape
-    enc1 = tokenizer(SAMPLE[:1], padding=True, return_tensors="np")  # type: ignore[operator]
-    (one,) = session.run(["sentence_embedding"], {k: enc1[k].astype(np.int64) for k in names})
+    (one,) = session.run(["sentence_embedding"], feeds(tokenizer, SAMPLE[:1], names))
     diff = max(float(np.abs(got - expected).max()), float(np.abs(one[0] - expected[0]).max()))
     if not diff <= 1e-4:
         raise SpecError(
@@ -183,15 +195,10 @@ class OnnxEncoder:
     def encode(self, items: Sequence[Formatted], is_query: bool) -> np.ndarray:
         if not items:
             return np.zeros((0, self.dim or 0), dtype=np.float32)
-        enc = self.tokenizer(
-            [i.full for i in items],
-            padding=True,
-            truncation=True,
-            max_length=self.max_seq_length,
-            return_tensors="np",
+        inputs = feeds(
+            self.tokenizer, [i.full for i in items], self.input_names, self.max_seq_length
         )
-        feeds = {k: np.asarray(enc[k], dtype=np.int64) for k in self.input_names}
-        (emb,) = self.session.run(["sentence_embedding"], feeds)
+        (emb,) = self.session.run(["sentence_embedding"], inputs)
         emb = np.asarray(emb, dtype=np.float32)
         # the exported pipeline normalises when the model has a Normalize module; the
         # torch backend always asks for unit vectors, so do the same here
