@@ -96,3 +96,54 @@ def test_rank_weight_must_be_non_negative():
     with pytest.raises(FollowIRError, match="rank-weight"):
         TrainConfig(rank_weight=-1.0).validate()
     TrainConfig(rank_weight=0.5).validate()
+
+
+def test_contrast_loss_is_the_hand_computed_difference_in_differences():
+    """Query 0, instructions 10 (original) and 11 (altered).  Passage 1 is kept (1 -> 1,
+    D = 2 - 1 = 1), passage 2 is excluded (1 -> 0, D = 3 - 0 = 3), passage 3 is off topic
+    (0 -> 0, D = -1 - -2 = 1).  Pairs (excluded over kept) and (excluded over off topic):
+    softplus(1 - 3) twice.  A passage under one instruction only, and another query's
+    passages, form no pair with them."""
+    import math
+
+    import torch
+
+    from followir.train.loop import contrast_loss
+
+    z = torch.tensor([2.0, 1.0, 3.0, 0.0, -1.0, -2.0, 5.0, 9.0, -9.0])
+    labels = [1, 1, 1, 0, 0, 0, 1, 1, 0]
+    keys = [(0, 1, 10), (0, 1, 11), (0, 2, 10), (0, 2, 11), (0, 3, 10), (0, 3, 11), (0, 4, 10),
+            (1, 5, 10), (1, 5, 11)]
+    expected = math.log1p(math.exp(-2.0))
+    assert float(contrast_loss(z, labels, keys)) == pytest.approx(expected, rel=1e-6)
+    assert contrast_loss(z[:2], labels[:2], keys[:2]) is None  # one passage: nothing to compare
+
+
+def test_contrast_loss_ignores_what_a_passage_or_an_instruction_adds_everywhere():
+    """Shifting every score of one passage (its own strength), or every score under one
+    instruction (the instruction's offset), leaves the term unchanged: only the
+    interaction between passage and instruction is trained."""
+    import torch
+
+    from followir.train.loop import contrast_loss
+
+    labels = [1, 1, 1, 0, 0, 0]
+    keys = [(0, 1, 10), (0, 1, 11), (0, 2, 10), (0, 2, 11), (0, 3, 10), (0, 3, 11)]
+    z = torch.tensor([2.0, 1.0, 3.0, 0.0, -1.0, -2.0])
+    base = float(contrast_loss(z, labels, keys))
+    passage = z + torch.tensor([0.0, 0.0, 4.0, 4.0, 0.0, 0.0])
+    instruction = z + torch.tensor([0.0, -3.0, 0.0, -3.0, 0.0, -3.0])
+    assert float(contrast_loss(passage, labels, keys)) == pytest.approx(base, rel=1e-6)
+    assert float(contrast_loss(instruction, labels, keys)) == pytest.approx(base, rel=1e-6)
+    z = z.clone().requires_grad_(True)
+    contrast_loss(z, labels, keys).backward()
+    # descent (against the gradient) lowers the excluded passage under the altered instruction,
+    # raises it under the original one, and raises the kept passage under the altered one
+    assert z.grad[1] < 0 < z.grad[3]
+    assert z.grad[2] < 0
+
+
+def test_contrast_weight_must_be_non_negative():
+    with pytest.raises(FollowIRError, match="contrast-weight"):
+        TrainConfig(contrast_weight=-0.5).validate()
+    TrainConfig(contrast_weight=2.0).validate()

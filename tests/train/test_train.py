@@ -159,3 +159,38 @@ def test_ranking_path_without_pairs_matches_the_pointwise_path(base, tmp_path):
     assert all(x == x for x in ranked.state.losses)
     assert ranked.state.losses[0] > plain.state.losses[0]  # the rank term is added, and > 0
     assert any(not torch.allclose(w_plain[k], w_ranked[k]) for k in w_plain)
+
+
+def test_contrast_term_changes_training_and_needs_its_keys(base, tmp_path):
+    """The contrast path adds its term to the logged loss and moves the weights away from
+    the pointwise run; without per-row keys it refuses to start."""
+    import torch
+
+    from followir.train.lora import adapter_state
+
+    s = scorer_for(base, max_length=256)
+    enc = encode_examples(examples(), s)
+    n = len(enc)
+    from followir.errors import FollowIRError
+
+    with pytest.raises(FollowIRError, match="contrast_weight"):
+        train(enc, add_lora(s.model, targets=parse_targets("all-linear")), (s.true_id, s.false_id),
+              s.tokenizer.pad_token_id, tmp_path / "x", TrainConfig(**{**CFG, "contrast_weight": 1.0}, max_steps=1),
+              progress=False)
+
+    def run(out, weight):
+        s = scorer_for(base, max_length=256)
+        model = add_lora(s.model, targets=parse_targets("all-linear"))
+        cfg = TrainConfig(**{**CFG, "contrast_weight": weight, "grad_accum": 6}, max_steps=2)  # 12 rows a step
+        # one query, two instructions; labels alternate 1, 0, so passages 0-2 and 5 flip
+        # (1 -> 0) and passages 3 (rows 6, 8: 1 -> 1) and 4 (rows 7, 9: 0 -> 0) do not
+        passage = [0, 0, 1, 1, 2, 2, 3, 4, 3, 4, 5, 5]
+        keys = [(0, passage[i], int(i in (1, 3, 5, 8, 9, 11))) for i in range(n)]
+        r = train(enc, model, (s.true_id, s.false_id), s.tokenizer.pad_token_id, out, cfg,
+                  progress=False, contrast_keys=keys, groups=[0] * n)
+        return r, adapter_state(model)
+
+    plain, w_plain = run(tmp_path / "p", 0.0)
+    contrast, w_contrast = run(tmp_path / "c", 1.0)
+    assert contrast.state.losses[0] != pytest.approx(plain.state.losses[0], abs=1e-6)
+    assert any(not torch.allclose(w_plain[k], w_contrast[k]) for k in w_plain)

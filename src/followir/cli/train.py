@@ -37,6 +37,11 @@ def train(
         help="weight of a pairwise ranking term between rows of one query+instruction "
         "(steps then hold whole topics; 0 = pointwise only)",
     ),
+    contrast_weight: float = typer.Option(
+        0.0,
+        help="weight of a difference-in-differences term: a passage whose label drops from one "
+        "instruction to the other must lose more score than one whose label stays (steps hold whole topics)",
+    ),
     template: str | None = typer.Option(None, help="prompt template (default: the scorer's)"),
     seed: int = typer.Option(0),
     precision: str = typer.Option("auto", help="auto (bf16 autocast where the hardware has it) | bf16 | fp32"),
@@ -56,7 +61,7 @@ def train(
         epochs=epochs, lr=lr, batch_size=batch_size, grad_accum=grad_accum, max_length=max_length,
         lora_r=lora_r, lora_alpha=lora_alpha, lora_dropout=lora_dropout, lora_targets=lora_targets,
         max_steps=max_steps or None, save_every=save_every, warmup_ratio=warmup_ratio, loss=loss, rank_weight=rank_weight,
-        template=template, seed=seed, precision=precision,
+        contrast_weight=contrast_weight, template=template, seed=seed, precision=precision,
     )
     result = fine_tune(
         data, base, out, cfg, resume=resume, stop_after=stop_after or None, checkpoints=checkpoints

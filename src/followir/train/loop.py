@@ -17,6 +17,16 @@ original instruction stay above the non-relevant ones.  With ranking on, a step'
 grouped by *query* (all of a topic's passages under both instructions) and the step keeps
 every micro-batch's graph until one backward, so memory grows with the step size.
 
+``contrast_weight > 0`` adds a difference-in-differences term over the passages of one query
+scored under two instructions A and B: with ``D(p) = z_A(p) - z_B(p)`` and
+``f(p) = y_A(p) - y_B(p)``, every pair with ``f(p) > f(q)`` costs ``softplus(D(q) - D(p))``.
+Why: the ranking term can still be met without reading the instruction, by learning that a
+passage is "weaker" under both instructions (measured on run 3's training topics: the
+excluded passages fell by the same ~2.5 logits under both instructions as the kept ones).
+In ``D`` the passage's own strength and the instruction's offset cancel, so the only way to
+lower this term is the interaction p-MRR measures: a passage the altered instruction
+excludes must lose more score than one whose label does not change.
+
 A plain loop rather than ``transformers.Trainer`` keeps resuming exact and the checkpoint
 format open: LoRA weights, AdamW moments and the torch RNG in safetensors, the counters,
 scheduler and config in JSON, each checkpoint written to a temp folder and renamed.  The
@@ -69,6 +79,7 @@ class TrainConfig:
     seed: int = 0
     loss: str = "binary"  # or "vocab"
     rank_weight: float = 0.0  # > 0 adds the pairwise ranking term (see the module docstring)
+    contrast_weight: float = 0.0  # > 0 adds the difference-in-differences term (ditto)
     template: str | None = None
     precision: str = "auto"  # "bf16" autocast, "fp32", or "auto" (bf16 where the hardware has it)
 
@@ -84,6 +95,8 @@ class TrainConfig:
             raise FollowIRError("--lr must be > 0")
         if not self.rank_weight >= 0:
             raise FollowIRError(f"--rank-weight must be >= 0, not {self.rank_weight}")
+        if not self.contrast_weight >= 0:
+            raise FollowIRError(f"--contrast-weight must be >= 0, not {self.contrast_weight}")
         if self.precision not in PRECISIONS:
             raise FollowIRError(f"--precision must be one of {', '.join(PRECISIONS)}, not {self.precision!r}")
 
@@ -158,6 +171,44 @@ def rank_loss(z, labels: Sequence[int], keys: Sequence[int]):  # noqa: ANN001, A
         return None
     diff = z[None, :] - z[:, None]  # diff[i, j] = z_j - z_i: neg j minus pos i
     return F.softplus(diff[pair]).mean()
+
+
+def contrast_loss(z, labels: Sequence[int], keys: Sequence[tuple[int, int, int]]):  # noqa: ANN001, ANN201
+    """Mean ``softplus(D(q) - D(p))`` over passage pairs of one query and one instruction
+    pair whose label change ``f`` orders them ``f(p) > f(q)`` (see the module docstring).
+
+    ``keys`` holds ``(query, passage, instruction)`` ids per row; a passage counts for an
+    instruction pair only when it has a row under both.  ``None`` when no pair exists.
+    """
+    import torch
+    import torch.nn.functional as F
+
+    rows: dict[tuple[int, int], dict[int, int]] = {}  # (query, passage) -> instruction -> row
+    for i, (q, p, ins) in enumerate(keys):
+        rows.setdefault((q, p), {})[ins] = i
+    # (query, instruction A, instruction B) -> [(row under A, row under B, label change)]
+    by_contrast: dict[tuple[int, int, int], list[tuple[int, int, int]]] = {}
+    for (q, _), under in rows.items():
+        inst = sorted(under)
+        for x, a in enumerate(inst):
+            for b in inst[x + 1 :]:
+                ra, rb = under[a], under[b]
+                by_contrast.setdefault((q, a, b), []).append((ra, rb, int(labels[ra]) - int(labels[rb])))
+    hi: list[tuple[int, int]] = []
+    lo: list[tuple[int, int]] = []
+    for members in by_contrast.values():
+        for ra, rb, f in members:
+            for sa, sb, g in members:
+                if f > g:
+                    hi.append((ra, rb))
+                    lo.append((sa, sb))
+    if not hi:
+        return None
+    h = torch.tensor(hi, device=z.device)
+    lw = torch.tensor(lo, device=z.device)
+    d_hi = z[h[:, 0]] - z[h[:, 1]]
+    d_lo = z[lw[:, 0]] - z[lw[:, 1]]
+    return F.softplus(d_lo - d_hi).mean()
 
 
 _TRIM: object = None
@@ -326,11 +377,13 @@ def train(
     checkpoints: str | Path | None = None,
     groups: Sequence[int] | None = None,
     rank_keys: Sequence[int] | None = None,
+    contrast_keys: Sequence[tuple[int, int, int]] | None = None,
 ) -> TrainResult:
     """Run (or continue) training; checkpoints land in ``checkpoints`` (default
     ``out/checkpoints``).  ``groups`` keeps examples with the same group id in one step
     (see `_batches_of_epoch`); ``rank_keys`` (one id per query+instruction) is required
-    when ``cfg.rank_weight > 0``.
+    when ``cfg.rank_weight > 0``, and ``contrast_keys`` (query, passage, instruction ids)
+    when ``cfg.contrast_weight > 0``.
 
     ``stop_after`` ends this invocation after that many optimizer steps (with a checkpoint),
     so a long CPU run can be done in slices with ``resume=True``; the schedule still spans
@@ -349,8 +402,12 @@ def train(
     if n == 0:
         raise DataError("no training examples")
     ranking = cfg.rank_weight > 0
+    contrasting = cfg.contrast_weight > 0
+    pairwise = ranking or contrasting  # terms that couple rows: keep graphs, one backward a step
     if ranking and (rank_keys is None or len(rank_keys) != n):
         raise FollowIRError("rank_weight > 0 needs one rank key (query+instruction id) per example")
+    if contrasting and (contrast_keys is None or len(contrast_keys) != n):
+        raise FollowIRError("contrast_weight > 0 needs (query, passage, instruction) ids per example")
     steps = total_steps(n, cfg)
     data_hash = _data_hash(encoded)
     meta = {**(meta or {}), "config": asdict(cfg), "data_hash": data_hash, "total_steps": steps}
@@ -369,8 +426,8 @@ def train(
             )
         old = doc.get("config", {})
         changed = [k for k in ("lr", "batch_size", "grad_accum", "epochs", "max_length", "loss",
-                               "lora_r", "lora_alpha", "lora_targets", "seed", "rank_weight", "warmup_ratio",
-                               "weight_decay") if old.get(k, getattr(TrainConfig, k)) != getattr(cfg, k)]
+                               "lora_r", "lora_alpha", "lora_targets", "seed", "rank_weight", "contrast_weight",
+                               "warmup_ratio", "weight_decay") if old.get(k, getattr(TrainConfig, k)) != getattr(cfg, k)]
         if changed:
             raise FollowIRError(f"cannot resume from {existing[-1]}: settings changed: {changed}")
         log.info("resumed from %s (step %d of %d)", existing[-1], state.step, steps)
@@ -401,27 +458,35 @@ def train(
         chunk = order[state.offset : state.offset + per_step]
         optimizer.zero_grad(set_to_none=True)
         total = 0.0
-        kept = []  # ranking: (pointwise loss, margins, rows) of every micro-batch, graphs alive
+        kept = []  # pairwise: (pointwise loss, margins, rows) of every micro-batch, graphs alive
         for idx in micro_batches(chunk, lengths, cfg.batch_size):
             with torch.autocast(device.split(":")[0], dtype=torch.bfloat16, enabled=precision == "bf16"):
                 logits = answer_logits(model, [encoded[i][0] for i in idx], pad_id)
             loss = step_loss(logits, [encoded[i][1] for i in idx], true_id, false_id, cfg.loss)
             total += float(loss.detach())
-            if ranking:
+            if pairwise:
                 kept.append((loss, margins(logits, true_id, false_id), idx))
             else:
                 (loss / len(chunk)).backward()
-        if ranking:
+        parts = ""
+        if pairwise:
             rows = [i for _, _, idx in kept for i in idx]
             objective = sum(loss for loss, _, _ in kept) / len(chunk)
-            ranked = rank_loss(
-                torch.cat([z for _, z, _ in kept]),
-                [encoded[i][1] for i in rows],
-                [rank_keys[i] for i in rows],  # type: ignore[index]
-            )
-            if ranked is not None:
-                objective = objective + cfg.rank_weight * ranked
-                total += cfg.rank_weight * float(ranked.detach()) * len(chunk)
+            z = torch.cat([z for _, z, _ in kept])
+            labels = [encoded[i][1] for i in rows]
+            parts = f" (pointwise {total / len(chunk):.4f}"
+            terms = []
+            if ranking:
+                terms.append(("rank", cfg.rank_weight, rank_loss(z, labels, [rank_keys[i] for i in rows])))  # type: ignore[index]
+            if contrasting:
+                terms.append(("contrast", cfg.contrast_weight,
+                              contrast_loss(z, labels, [contrast_keys[i] for i in rows])))  # type: ignore[index]
+            for name, weight, term in terms:
+                if term is not None:
+                    objective = objective + weight * term
+                    total += weight * float(term.detach()) * len(chunk)
+                    parts += f", {name} {float(term.detach()):.4f}"
+            parts += ")"
             objective.backward()
         if cfg.max_grad_norm:
             torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)
@@ -438,8 +503,8 @@ def train(
         bar.set_postfix(loss=f"{mean:.4f}")
         now = time.perf_counter()
         log.info(
-            "step %d/%d epoch %d loss %.4f lr %.2e %.1f s/step",
-            state.step, steps, state.epoch, mean, scheduler.get_last_lr()[0], now - t_step,
+            "step %d/%d epoch %d loss %.4f%s lr %.2e %.1f s/step",
+            state.step, steps, state.epoch, mean, parts, scheduler.get_last_lr()[0], now - t_step,
         )
         t_step = now
         if state.step % cfg.save_every == 0 or state.step == until:
@@ -502,15 +567,20 @@ def fine_tune(
     )
     meta = {"base": base, "base_fingerprint": scorer.fingerprint, "template": scorer.template.name}
     ids: dict[tuple[str, ...], int] = {}
-    if cfg.rank_weight > 0:  # a topic's rows together: every ranking pair lands in a step
+    if cfg.rank_weight > 0 or cfg.contrast_weight > 0:  # a topic's rows together: every pair lands in a step
         groups = [ids.setdefault(("q", ex.query), len(ids)) for ex in examples]
     else:  # a passage's og/changed rows together: the contrast in each step's gradient
         groups = [ids.setdefault(("d", ex.query, ex.document), len(ids)) for ex in examples]
     rank_keys = [ids.setdefault(("qi", ex.query, ex.instruction), len(ids)) for ex in examples]
+    contrast_keys = [
+        (ids.setdefault(("q", ex.query), len(ids)), ids.setdefault(("p", ex.document), len(ids)),
+         ids.setdefault(("i", ex.instruction), len(ids)))
+        for ex in examples
+    ]
     result = train(
         encoded, model, (scorer.true_id, scorer.false_id), scorer.tokenizer.pad_token_id, out, cfg,
         resume=resume, meta=meta, progress=progress, stop_after=stop_after, checkpoints=checkpoints,
-        groups=groups, rank_keys=rank_keys,
+        groups=groups, rank_keys=rank_keys, contrast_keys=contrast_keys,
     )
     if result.state.step < result.total_steps:
         log.info("stopped at step %d of %d; rerun with --resume to continue", result.state.step, result.total_steps)
@@ -532,6 +602,7 @@ def fine_tune(
             "steps": result.state.step,
             "loss": cfg.loss,
             "rank_weight": cfg.rank_weight,
+            "contrast_weight": cfg.contrast_weight,
             "final_loss": result.state.losses[-1] if result.state.losses else None,
             "config": asdict(cfg),
         },
