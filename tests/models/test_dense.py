@@ -198,3 +198,23 @@ def test_onnx_backend_rejects_what_it_cannot_run(tiny):
         load_model(f"dense:{tiny}?backend=onnx&precision=bf16")
     with pytest.raises(SpecError, match="torch or onnx"):
         load_model(f"dense:{tiny}?backend=tensorrt")
+
+
+def test_workers_give_the_same_scores_in_input_order(tiny):
+    """Two single-threaded workers run the batches concurrently; the scores must equal the
+    one-worker path row for row (no batch landing in another's rows), in fp32 and bf16."""
+    import torch
+
+    pairs = [Pair(f"query {i % 3}", inst, str(i), d) for inst in ("a", "b") for i, d in enumerate(DOCS * 3)]
+    for precision in ("fp32", "bf16"):
+        one = load_model(f"dense:{tiny}?max_batch_tokens=16&precision={precision}").score(pairs)
+        two = load_model(f"dense:{tiny}?max_batch_tokens=16&precision={precision}&workers=2").score(pairs)
+        assert np.allclose(two, one, atol=1e-6 if precision == "fp32" else 1e-2), precision
+    assert torch.get_num_threads() == 1  # the module fixture's setting, restored after the workers
+
+
+def test_workers_refused_where_they_cannot_help(tiny):
+    with pytest.raises(SpecError, match="workers=2 needs backend=torch"):
+        load_model(f"dense:{tiny}?backend=onnx&workers=2")
+    with pytest.raises(SpecError, match="workers"):
+        load_model(f"dense:{tiny}?workers=0")

@@ -262,6 +262,22 @@ def test_prefix_and_threads_options(lm_path):
     assert torch.get_num_threads() == before  # put back after scoring
 
 
+def test_workers_score_groups_concurrently_with_the_same_results(lm_path):
+    """Two workers take whole query+instruction groups (shared path) or batches (plain
+    path) at once; every row must get its own score, as with one worker."""
+    import torch
+
+    ps = varied_pairs()
+    for prefix in ("on", "off"):
+        one = PointwiseLLMScorer(str(lm_path), template="followir", prefix=prefix, max_tokens=64)
+        two = PointwiseLLMScorer(str(lm_path), template="followir", prefix=prefix, max_tokens=64, workers=2)
+        before = torch.get_num_threads()
+        assert two.score(ps) == pytest.approx(one.score(ps), abs=1e-5), prefix
+        assert torch.get_num_threads() == before
+    with pytest.raises(SpecError, match="workers"):
+        load_model(f"llm:{lm_path}?workers=0")
+
+
 @pytest.mark.slow
 def test_smollm2_shared_prefix_equals_plain_path():
     """The real SmolLM2 on followir-mini pairs (two queries): prefix on == off in fp32."""

@@ -14,6 +14,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -32,6 +33,7 @@ from followir.models.loading import (
     resolve_model,
     torch_device,
 )
+from followir.models.workers import ordered_map, split_threads
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +72,7 @@ class SentenceTransformerEncoder:
         self.max_seq_length = self.model.max_seq_length
         self.precision = precision
         self.device = device
+        self.model.eval()
         get_dim = getattr(self.model, "get_embedding_dimension", None) or (
             self.model.get_sentence_embedding_dimension
         )
@@ -93,27 +96,46 @@ class SentenceTransformerEncoder:
 
         return torch.autocast(device_type=self.device.split(":")[0], dtype=torch.bfloat16)
 
-    def encode(self, items: Sequence[Formatted], is_query: bool) -> np.ndarray:
-        """One batch; items sharing a prompt go to the model together (``prompt=``)."""
+    def prepare(self, items: Sequence[Formatted], is_query: bool) -> Prepared:
+        """Tokenize one batch (not thread-safe: the calling thread does it).  Items sharing
+        a prompt are tokenized together with ``prompt=``, as ``SentenceTransformer.encode``
+        does, so a model that leaves the prompt out of pooling (INSTRUCTOR) still can."""
         groups: dict[str, list[int]] = {}
         for i, item in enumerate(items):
             groups.setdefault(item.prompt, []).append(i)
+        parts = [
+            (idx, self.model.preprocess([items[i].text for i in idx], prompt=prompt or None))
+            for prompt, idx in groups.items()
+        ]
+        return Prepared(len(items), parts)
+
+    def run(self, prepared: Prepared) -> np.ndarray:
+        """The forward pass of a prepared batch: safe to call from several threads at once."""
+        import torch
+        from sentence_transformers.util import batch_to_device
+
         out: np.ndarray | None = None
-        for prompt, idx in groups.items():
-            with self._autocast():
-                emb = self.model.encode(
-                    [items[i].text for i in idx],
-                    prompt=prompt or None,
-                    batch_size=len(idx),
-                    normalize_embeddings=True,
-                    convert_to_numpy=True,
-                    show_progress_bar=False,
-                )
-            emb = np.asarray(emb, dtype=np.float32)
+        for idx, features in prepared.parts:
+            with torch.inference_mode(), self._autocast():
+                emb = self.model(batch_to_device(features, self.device))["sentence_embedding"]
+                emb = torch.nn.functional.normalize(emb.float(), p=2, dim=1)
+            vecs = emb.cpu().numpy()
             if out is None:
-                out = np.empty((len(items), emb.shape[1]), dtype=np.float32)
-            out[idx] = emb
+                out = np.empty((prepared.n, vecs.shape[1]), dtype=np.float32)
+            out[idx] = vecs
         return out if out is not None else np.zeros((0, self.dim or 0), dtype=np.float32)
+
+    def encode(self, items: Sequence[Formatted], is_query: bool) -> np.ndarray:
+        """One batch, normalized embeddings in item order."""
+        return self.run(self.prepare(items, is_query))
+
+
+@dataclass
+class Prepared:
+    """A tokenized batch: ``parts`` = (row indices, features) per distinct prompt."""
+
+    n: int
+    parts: list[tuple[list[int], dict]]
 
 
 class EmbeddingStore:
@@ -157,9 +179,12 @@ class DenseScorer:
     """``dense:NAME_OR_PATH`` — cosine similarity of a bi-encoder's embeddings.
 
     Options: ``format`` (see ``formats.py``; default from the model name), ``batch_size``,
-    ``max_batch_tokens`` (padded tokens per batch, default 1024; 0 = no budget: a fixed 32
-    long documents make activations that spill out of the CPU caches; on all-MiniLM-L6-v2,
-    1 thread, 32 per batch took 17.7 s where ~1k-token batches took 13.6 s),
+    ``max_batch_tokens`` (padded tokens per batch, default 1024; 0 = no budget, only
+    ``batch_size`` rows; why a budget: 32 long documents make activations that spill out of
+    the CPU caches; on all-MiniLM-L6-v2, 1 thread, 32 per batch took 17.7 s where ~1k-token
+    batches took 13.6 s),
+    ``workers`` (torch backend on the CPU: batches run on this many threads at once, torch's
+    threads split between them; see ``workers.py``; default 1),
     ``backend`` (``torch``, default, or ``onnx``: the same fp32 model run by ONNX Runtime,
     exported once; see ``onnx_backend.py``),
     ``precision`` (fp32 | bf16 via torch autocast), ``max_seq_length``, ``device``,
@@ -179,6 +204,7 @@ class DenseScorer:
         "length_sort",
         "trust_remote_code",
         "threads",
+        "workers",
     )
 
     def __init__(self, model: str, **options: object):
@@ -197,7 +223,12 @@ class DenseScorer:
             raise SpecError(f"dense: backend must be torch or onnx, not {backend_name!r}")
         self.precision = precision_option(options.get("precision", "fp32"))
         self.length_sort = bool_option("length_sort", options.get("length_sort", True))
+        self.workers = int_option("workers", options.get("workers", 1))
         self.encoder, backend = self._make_encoder(resolved, backend_name, options)
+        if self.workers > 1 and not isinstance(self.encoder, SentenceTransformerEncoder):
+            raise SpecError(f"dense:{model}: workers={self.workers} needs backend=torch (this is {backend})")
+        if self.workers > 1 and torch_device(options.get("device")) != "cpu":
+            raise SpecError(f"dense:{model}: workers={self.workers} is for the CPU; a GPU takes one batch at a time")
         self._fingerprint = (
             f"dense|{backend}|format={self.format.name}|precision={self.precision}"
             f"|max_seq_length={self.encoder.max_seq_length}"
@@ -287,6 +318,19 @@ class DenseScorer:
             n, size = len(items), self.batch_size
             batches = (list(range(i, min(i + size, n))) for i in range(0, n, size))
         out: np.ndarray | None = None
+        if self.workers > 1:
+            st = self.encoder
+            assert isinstance(st, SentenceTransformerEncoder)
+            batches = list(batches)
+            jobs = (st.prepare([items[i] for i in b], is_query) for b in batches)
+            with split_threads(self.workers):
+                done = zip(batches, ordered_map(st.run, jobs, self.workers), strict=True)
+                for batch, vecs in done:
+                    if out is None:
+                        out = np.empty((len(items), vecs.shape[1]), dtype=np.float32)
+                    out[batch] = vecs
+            assert out is not None
+            return out
         for batch in batches:
             vecs = self.encoder.encode([items[i] for i in batch], is_query)
             if out is None:

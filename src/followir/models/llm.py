@@ -33,7 +33,9 @@ GPUs), ``max_length`` (document tokens are dropped past it, never the question),
 (batch token budget), ``max_batch``, ``device``, ``score`` (``logodds``|``prob``),
 ``prefix`` (``on``|``off``), ``max_pad`` (0 to <1), ``threads`` (CPU threads while scoring;
 default: torch's own setting, i.e. all physical cores unless ``OMP_NUM_THREADS`` says
-otherwise, so one process can be held to one core without touching the environment).
+otherwise, so one process can be held to one core without touching the environment),
+``workers`` (CPU: this many query+instruction groups scored at once, each on its share of
+the threads; small GEMMs split poorly across cores, see ``workers.py``; default 1).
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ import hashlib
 import inspect
 import logging
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 from followir.errors import DataError, MissingDependency, SpecError
@@ -58,6 +60,7 @@ from followir.models.templates import (
     encode,
     get_template,
 )
+from followir.models.workers import ordered_map, split_threads
 
 log = logging.getLogger(__name__)
 
@@ -194,6 +197,9 @@ class PointwiseLLMScorer:
             raise SpecError(f"unknown score={self.score_kind!r}; valid: {', '.join(SCORES)}")
         self.device = pick_device(opts.pop("device", None))
         self.threads = _int(opts, "threads", 1) if "threads" in opts else None
+        self.workers = _int(opts, "workers", 1)
+        if self.workers > 1 and self.device != "cpu":
+            raise SpecError(f"workers={self.workers} is for the CPU; on {self.device} one batch runs at a time")
         prefix = str(opts.pop("prefix", "on" if "causal" in self.kinds else "off")).lower()
         if prefix not in SWITCH:
             raise SpecError(f"option prefix={prefix!r} must be on or off")
@@ -214,7 +220,7 @@ class PointwiseLLMScorer:
             raise SpecError(
                 f"unknown option(s) for {self.family}: {', '.join(sorted(opts))}; valid: "
                 "template, precision, max_length, max_tokens, max_batch, device, score, prefix, max_pad, "
-                "threads"
+                "threads, workers"
             )
         if model_obj is not None:
             self.model, self.tokenizer, self.path = model_obj, tokenizer_obj, None
@@ -323,12 +329,21 @@ class PointwiseLLMScorer:
         """Scores of already-encoded prompts (length-sorted token-budget batches)."""
         torch = _torch()
         out = [0.0] * len(rows)
-        with torch.inference_mode(), torch_threads(self.threads):
-            for batch in length_batches([len(r) for r in rows], self.max_tokens, self.max_batch):
-                values = self._to_scores(self._last_logits([rows[i] for i in batch]))
+
+        def one(batch: list[int]) -> list[float]:
+            with torch.inference_mode():  # thread-local: each worker enters it
+                return self._to_scores(self._last_logits([rows[i] for i in batch]))
+
+        batches = list(length_batches([len(r) for r in rows], self.max_tokens, self.max_batch))
+        with torch_threads(self.threads), self._split():
+            for batch, values in zip(batches, ordered_map(one, batches, self.workers), strict=True):
                 for i, v in zip(batch, values, strict=True):
                     out[i] = v
         return out
+
+    def _split(self):
+        """With ``workers > 1``, torch's threads shared out among the workers."""
+        return split_threads(self.workers) if self.workers > 1 else nullcontext()
 
     def _new_cache(self):
         from transformers import DynamicCache
@@ -388,23 +403,32 @@ class PointwiseLLMScorer:
         torch = _torch()
         out = [0.0] * len(rows)
         rest: list[int] = []
-        with torch.inference_mode(), torch_threads(self.threads):
-            for group in groups:
-                start = common_prefix([rows[i] for i in group])
-                if len(group) < 2 or start == 0:
-                    rest.extend(group)
-                    continue
+
+        def one(group: Sequence[int]) -> list[tuple[int, float]] | None:
+            """The group's (row, score)s, or None when it must take the unshared path.  A
+            group owns its prefix cache, so groups can run on different workers at once."""
+            start = common_prefix([rows[i] for i in group])
+            if len(group) < 2 or start == 0:
+                return None
+            with torch.inference_mode():  # thread-local: each worker enters it
                 cache = self._prefix_cache(rows[group[0]][:start])
                 if not getattr(cache, "is_croppable", True):
                     log.info("%s: this model's cache cannot be cropped; prefix sharing skipped", self.name)
-                    rest.extend(group)
-                    continue
+                    return None
                 suffixes = [rows[i][start:] for i in group]
                 lengths = [len(x) for x in suffixes]
+                done: list[tuple[int, float]] = []
                 for batch in padded_batches(lengths, self.max_tokens, self._suffix_rows, self.max_pad):
                     logits = self._suffix_logits([suffixes[b] for b in batch], cache, start)
-                    for b, v in zip(batch, self._to_scores(logits), strict=True):
-                        out[group[b]] = v
+                    done += [(group[b], v) for b, v in zip(batch, self._to_scores(logits), strict=True)]
+                return done
+
+        with torch_threads(self.threads), self._split():
+            for group, done in zip(groups, ordered_map(one, groups, self.workers), strict=True):
+                if done is None:
+                    rest.extend(group)
+                for i, v in done or ():
+                    out[i] = v
         if rest:
             for i, v in zip(rest, self.score_ids([rows[i] for i in rest]), strict=True):
                 out[i] = v

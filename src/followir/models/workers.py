@@ -1,0 +1,58 @@
+"""Scoring batches on several single-threaded workers instead of one multi-threaded one.
+
+Why: a small model's GEMMs (MiniLM's 384-wide layers, a short batch of a 135M LM) are too
+small to split well across cores: each op is cut into per-thread slices that synchronise
+after every layer.  Running whole batches side by side, each on one core, keeps every core
+on a large GEMM and needs no synchronisation between them.  torch releases the GIL inside
+its ops, so plain threads suffice; work that is not thread-safe (the fast tokenizer) stays
+on the calling thread, which prepares the next batches while the workers compute.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def ordered_map(fn: Callable[[T], R], items: Iterable[T], workers: int) -> Iterator[R]:
+    """``map(fn, items)`` on ``workers`` threads, results in input order.
+
+    ``items`` is consumed lazily on the calling thread, at most ``2 * workers`` ahead of the
+    results, so a large corpus is never prepared (tokenized) all at once.
+    """
+    if workers <= 1:
+        yield from map(fn, items)
+        return
+    with ThreadPoolExecutor(workers, thread_name_prefix="followir-worker") as pool:
+        pending: deque[Future[R]] = deque()
+        try:
+            for item in items:
+                pending.append(pool.submit(fn, item))
+                if len(pending) >= 2 * workers:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        finally:  # an error or an abandoned generator: drop what has not started
+            for fut in pending:
+                fut.cancel()
+
+
+@contextlib.contextmanager
+def split_threads(workers: int) -> Iterator[int]:
+    """Give each of ``workers`` concurrent workers an equal share of torch's intra-op
+    threads (at least one) for the duration of the block; yields the share."""
+    import torch
+
+    before = torch.get_num_threads()
+    share = max(1, before // max(1, workers))
+    torch.set_num_threads(share)
+    try:
+        yield share
+    finally:
+        torch.set_num_threads(before)
