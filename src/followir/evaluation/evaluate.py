@@ -25,7 +25,7 @@ from followir.evaluation.rerank import rerank
 from followir.evaluation.results import EvalResult, MeasureResult
 from followir.evaluation.runs import output_paths, write_run
 from followir.metrics.base import EvalInput, Measure, parse_measure
-from followir.metrics.stats import DEFAULT_N_BOOT, DEFAULT_SEED, bootstrap_ci
+from followir.metrics.stats import DEFAULT_N_BOOT, DEFAULT_SEED
 from followir.models.base import Scorer
 
 log = logging.getLogger(__name__)
@@ -119,13 +119,7 @@ def evaluate_runs(
         if m.needs_changes and inp.run_changed is None:
             raise DataError(f"{benchmark.name}: {m} needs a run under the altered instruction")
         per_query = m.per_query(inp)
-        ci = bootstrap_ci(per_query, n_boot=n_boot, seed=seed)
-        out[str(m)] = MeasureResult(
-            value=m.aggregate(per_query),
-            per_query=dict(sorted(per_query.items())),
-            ci_low=ci.low,
-            ci_high=ci.high,
-        )
+        out[str(m)] = MeasureResult.of(per_query, n_boot, seed, value=m.aggregate(per_query))
     return out
 
 

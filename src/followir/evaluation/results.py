@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -39,6 +40,23 @@ class MeasureResult:
     per_query: dict[str, float]
     ci_low: float | None = None
     ci_high: float | None = None
+
+    @classmethod
+    def of(
+        cls, per_query: Mapping[str, float], n_boot: int, seed: int, value: float | None = None
+    ) -> MeasureResult:
+        """``value`` (default: the mean over queries) with a bootstrap CI over the queries;
+        no CI when ``n_boot <= 0``, and NaN for no queries.  One constructor for every
+        path that measures (evaluate, retrieve), so their results cannot drift apart."""
+        from followir.metrics.stats import bootstrap_ci
+
+        per_query = dict(sorted(per_query.items()))
+        if value is None:
+            value = sum(per_query.values()) / len(per_query) if per_query else float("nan")
+        if n_boot <= 0:
+            return cls(value=value, per_query=per_query)
+        ci = bootstrap_ci(per_query, n_boot=n_boot, seed=seed)
+        return cls(value=value, per_query=per_query, ci_low=ci.low, ci_high=ci.high)
 
 
 @dataclass

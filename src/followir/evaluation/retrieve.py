@@ -136,20 +136,6 @@ def retrieved_changed_docs(
     return out
 
 
-def measure_result(per_query: Mapping[str, float], n_boot: int, seed: int) -> MeasureResult:
-    """Macro value plus a bootstrap CI over queries (no CI when n_boot is 0)."""
-    per_query = dict(per_query)
-    if not per_query:
-        return MeasureResult(value=float("nan"), per_query={})
-    value = sum(per_query.values()) / len(per_query)
-    if n_boot <= 0:
-        return MeasureResult(value=value, per_query=per_query)
-    from followir.metrics.stats import bootstrap_ci
-
-    ci = bootstrap_ci(per_query, n_boot=n_boot, seed=seed)
-    return MeasureResult(value=value, per_query=per_query, ci_low=ci.low, ci_high=ci.high)
-
-
 @dataclass
 class RetrievalReport:
     """Full-retrieval scores of one model on one benchmark (values are fractions)."""
@@ -249,7 +235,7 @@ def evaluate_runs_full(
                 continue
             qrels = benchmark.qrels_changed
         per_query = measure.per_query(EvalInput(run_og=run, qrels_og=qrels))
-        scores[variant] = measure_result(per_query, n_boot, seed)
+        scores[variant] = MeasureResult.of(per_query, n_boot, seed)
     report = RetrievalReport(
         model=model,
         benchmark=benchmark.name,
@@ -264,7 +250,7 @@ def evaluate_runs_full(
         report.n_changed = sum(len(v) for v in changed.values())
         report.n_changed_retrieved = sum(len(v) for v in kept.values())
         per_query = pmrr_per_query(runs["og"], runs["changed"], kept)
-        report.pmrr = measure_result(per_query, n_boot, seed)
+        report.pmrr = MeasureResult.of(per_query, n_boot, seed)
     return report
 
 
