@@ -3,7 +3,7 @@ import pytest
 
 from followir.errors import SpecError
 from followir.models.base import Pair, Scorer
-from followir.models.cross import first_segment
+from followir.models.base import join_query as first_segment
 from followir.models.registry import load_model
 
 DOCS = [

@@ -13,6 +13,19 @@ from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 
+def join_text(*parts: str) -> str:
+    """Non-empty parts, each stripped, joined by one space: an empty instruction leaves no
+    dangling separator, and stray whitespace around a field never changes a prompt."""
+    return " ".join(p.strip() for p in parts if p and p.strip())
+
+
+def join_query(query: str, instruction: str) -> str:
+    """Query and instruction as one text, ``f"{query} {instruction}"`` (the FollowIR
+    paper's and mteb's joining): BM25's query, a cross-encoder's first segment, the
+    ``Query:`` line of the pointwise templates, the plain bi-encoder query."""
+    return join_text(query, instruction)
+
+
 @dataclass(frozen=True)
 class Pair:
     """A (query + instruction, document) pair to score."""

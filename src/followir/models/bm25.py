@@ -24,7 +24,7 @@ import numpy as np
 
 from followir.data.jsonl import read_json_file
 from followir.errors import DataError, require
-from followir.models.base import Pair
+from followir.models.base import Pair, join_query
 from followir.models.loading import float_option, reject_unknown
 
 log = logging.getLogger(__name__)
@@ -86,11 +86,6 @@ class BM25Scorer:
             show_progress=False,
         )
         return [list(t) for t in out]
-
-    @staticmethod
-    def query_text(query: str, instruction: str) -> str:
-        """The paper's BM25 query: the query and the instruction concatenated."""
-        return f"{query} {instruction}".strip()
 
     # -- index -----------------------------------------------------------------------------
     def _build(self) -> None:
@@ -156,7 +151,7 @@ class BM25Scorer:
         by_query: dict[str, np.ndarray] = {}
         out = []
         for p in pairs:
-            qtext = self.query_text(p.query, p.instruction)
+            qtext = join_query(p.query, p.instruction)
             if qtext not in by_query:
                 by_query[qtext] = self._all_scores(qtext)
             out.append(float(by_query[qtext][self._position[p.doc_id]]))
@@ -177,7 +172,7 @@ class BM25Scorer:
             raise RuntimeError("bm25: call index(doc_ids, texts) before retrieve()")
         from followir.models.dense import top_k
 
-        return top_k(self._doc_ids, self._all_scores(self.query_text(query, instruction)), k)
+        return top_k(self._doc_ids, self._all_scores(join_query(query, instruction)), k)
 
     def save(self, directory: str | Path) -> Path:
         """bm25s' npy/json index plus the doc ids and the settings that built it."""

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from followir.errors import require
-from followir.models.base import Pair
+from followir.models.base import Pair, join_query
 from followir.models.loading import (
     bool_option,
     int_option,
@@ -25,10 +25,6 @@ from followir.models.loading import (
 )
 
 log = logging.getLogger(__name__)
-
-
-def first_segment(query: str, instruction: str) -> str:
-    return f"{query.strip()} {instruction.strip()}".strip()
 
 
 class CrossEncoderScorer:
@@ -93,7 +89,7 @@ class CrossEncoderScorer:
             return []
         unique: dict[tuple[str, str], int] = {}
         for p in pairs:
-            unique.setdefault((first_segment(p.query, p.instruction), p.doc_text), len(unique))
+            unique.setdefault((join_query(p.query, p.instruction), p.doc_text), len(unique))
         inputs = list(unique)
         order = list(range(len(inputs)))
         if self.length_sort and len(inputs) > self.batch_size:
@@ -111,6 +107,6 @@ class CrossEncoderScorer:
                 )
             values[batch] = np.asarray(out, dtype=np.float64).reshape(len(batch), -1)[:, 0]
         return [
-            float(values[unique[(first_segment(p.query, p.instruction), p.doc_text)]])
+            float(values[unique[(join_query(p.query, p.instruction), p.doc_text)]])
             for p in pairs
         ]

@@ -19,6 +19,7 @@ import fnmatch
 from dataclasses import dataclass
 
 from followir.errors import SpecError
+from followir.models.base import join_text
 
 
 @dataclass(frozen=True)
@@ -33,16 +34,12 @@ class Formatted:
         return self.prompt + self.text
 
 
-def _join(*parts: str) -> str:
-    return " ".join(p.strip() for p in parts if p and p.strip())
-
-
 @dataclass(frozen=True)
 class InstructionFormat:
     """Templates for the query side (with ``{query}`` / ``{instruction}``) and the doc side.
 
     ``query_prompt`` and ``query_text`` are ``str.format`` templates; an empty
-    instruction collapses cleanly (no dangling separator) via :func:`_join` for the
+    instruction collapses cleanly (no dangling separator) via :func:`~followir.models.base.join_text` for the
     formats whose text is a plain concatenation.
     """
 
@@ -58,9 +55,9 @@ class InstructionFormat:
         if not prompt.strip():
             prompt = ""
         if self.query_text == "{query} {instruction}":
-            text = _join(query, instruction)
+            text = join_text(query, instruction)
         elif self.query_text == "{instruction} {query}":
-            text = _join(instruction, query)
+            text = join_text(instruction, query)
         else:
             text = self.query_text.format(query=query, instruction=instruction)
         return Formatted(prompt, text)

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from followir.errors import DataError, SpecError
+from followir.models.base import join_query
 
 log = logging.getLogger(__name__)
 
@@ -32,11 +33,6 @@ QUESTION = (
     "document is relevant to the query (true/false). Answer using only one word, one of "
     "those two choices."
 )
-
-
-def join_query(query: str, instruction: str) -> str:
-    """Query and instruction as FollowIR-7B and mteb's rerankers see them."""
-    return f"{query} {instruction}".strip()
 
 
 @dataclass(frozen=True)
