@@ -335,15 +335,18 @@ class PointwiseLLMScorer:
                 return self._to_scores(self._last_logits([rows[i] for i in batch]))
 
         batches = list(length_batches([len(r) for r in rows], self.max_tokens, self.max_batch))
-        with torch_threads(self.threads), self._split():
-            for batch, values in zip(batches, ordered_map(one, batches, self.workers), strict=True):
+        with torch_threads(self.threads), self._split(len(batches)):
+            workers = self.workers if len(batches) >= self.workers else 1
+            for batch, values in zip(batches, ordered_map(one, batches, workers), strict=True):
                 for i, v in zip(batch, values, strict=True):
                     out[i] = v
         return out
 
-    def _split(self):
-        """With ``workers > 1``, torch's threads shared out among the workers."""
-        return split_threads(self.workers) if self.workers > 1 else nullcontext()
+    def _split(self, jobs: int):
+        """With ``workers > 1`` and at least as many jobs, torch's threads shared out among
+        the workers.  Fewer jobs than workers would leave cores idle (one query's pool under
+        one instruction is a single group), so they keep every thread instead."""
+        return split_threads(self.workers) if 1 < self.workers <= jobs else nullcontext()
 
     def _new_cache(self):
         from transformers import DynamicCache
@@ -423,8 +426,9 @@ class PointwiseLLMScorer:
                     done += [(group[b], v) for b, v in zip(batch, self._to_scores(logits), strict=True)]
                 return done
 
-        with torch_threads(self.threads), self._split():
-            for group, done in zip(groups, ordered_map(one, groups, self.workers), strict=True):
+        workers = self.workers if len(groups) >= self.workers else 1
+        with torch_threads(self.threads), self._split(len(groups)):
+            for group, done in zip(groups, ordered_map(one, groups, workers), strict=True):
                 if done is None:
                     rest.extend(group)
                 for i, v in done or ():
