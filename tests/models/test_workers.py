@@ -3,7 +3,7 @@ import time
 
 import pytest
 
-from followir.models.workers import ordered_map, split_threads
+from followir.models.workers import ordered_map, split_threads, worker_plan
 
 
 def test_ordered_map_keeps_input_order_when_later_items_finish_first():
@@ -53,5 +53,23 @@ def test_split_threads_shares_and_restores_torch_threads():
         with split_threads(8) as share:
             assert share == 1
         assert torch.get_num_threads() == 4
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_worker_plan_keeps_every_thread_when_jobs_are_fewer_than_workers():
+    """One job on two workers would run on one core and leave the other idle (measured in
+    bench run 4: the causal LM at 0.6x its speed), so it gets one worker with all threads."""
+    torch = pytest.importorskip("torch")
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        with worker_plan(2, jobs=1) as workers:
+            assert workers == 1 and torch.get_num_threads() == 2
+        with worker_plan(2, jobs=5) as workers:
+            assert workers == 2 and torch.get_num_threads() == 1
+        with worker_plan(1, jobs=5) as workers:
+            assert workers == 1 and torch.get_num_threads() == 2
+        assert torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(before)

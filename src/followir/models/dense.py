@@ -33,7 +33,7 @@ from followir.models.loading import (
     resolve_model,
     torch_device,
 )
-from followir.models.workers import ordered_map, split_threads
+from followir.models.workers import ordered_map, worker_plan
 
 log = logging.getLogger(__name__)
 
@@ -323,8 +323,8 @@ class DenseScorer:
             assert isinstance(st, SentenceTransformerEncoder)
             batches = list(batches)
             jobs = (st.prepare([items[i] for i in b], is_query) for b in batches)
-            with split_threads(self.workers):
-                done = zip(batches, ordered_map(st.run, jobs, self.workers), strict=True)
+            with worker_plan(self.workers, len(batches)) as workers:
+                done = zip(batches, ordered_map(st.run, jobs, workers), strict=True)
                 for batch, vecs in done:
                     if out is None:
                         out = np.empty((len(items), vecs.shape[1]), dtype=np.float32)

@@ -45,7 +45,7 @@ import hashlib
 import inspect
 import logging
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from typing import Any
 
 from followir.errors import DataError, MissingDependency, SpecError
@@ -60,7 +60,7 @@ from followir.models.templates import (
     encode,
     get_template,
 )
-from followir.models.workers import ordered_map, split_threads
+from followir.models.workers import ordered_map, worker_plan
 
 log = logging.getLogger(__name__)
 
@@ -335,18 +335,11 @@ class PointwiseLLMScorer:
                 return self._to_scores(self._last_logits([rows[i] for i in batch]))
 
         batches = list(length_batches([len(r) for r in rows], self.max_tokens, self.max_batch))
-        with torch_threads(self.threads), self._split(len(batches)):
-            workers = self.workers if len(batches) >= self.workers else 1
+        with torch_threads(self.threads), worker_plan(self.workers, len(batches)) as workers:
             for batch, values in zip(batches, ordered_map(one, batches, workers), strict=True):
                 for i, v in zip(batch, values, strict=True):
                     out[i] = v
         return out
-
-    def _split(self, jobs: int):
-        """With ``workers > 1`` and at least as many jobs, torch's threads shared out among
-        the workers.  Fewer jobs than workers would leave cores idle (one query's pool under
-        one instruction is a single group), so they keep every thread instead."""
-        return split_threads(self.workers) if 1 < self.workers <= jobs else nullcontext()
 
     def _new_cache(self):
         from transformers import DynamicCache
@@ -426,8 +419,7 @@ class PointwiseLLMScorer:
                     done += [(group[b], v) for b, v in zip(batch, self._to_scores(logits), strict=True)]
                 return done
 
-        workers = self.workers if len(groups) >= self.workers else 1
-        with torch_threads(self.threads), self._split(len(groups)):
+        with torch_threads(self.threads), worker_plan(self.workers, len(groups)) as workers:
             for group, done in zip(groups, ordered_map(one, groups, workers), strict=True):
                 if done is None:
                     rest.extend(group)

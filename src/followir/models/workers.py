@@ -56,3 +56,16 @@ def split_threads(workers: int) -> Iterator[int]:
         yield share
     finally:
         torch.set_num_threads(before)
+
+
+@contextlib.contextmanager
+def worker_plan(workers: int, jobs: int) -> Iterator[int]:
+    """How many workers to use for ``jobs`` jobs, torch's threads shared out among them for
+    the block.  Fewer jobs than workers would leave cores idle (one query's pool under one
+    instruction is a single job for the causal LM), so that case gets one worker with
+    every thread."""
+    if workers <= 1 or jobs < workers:
+        yield 1
+        return
+    with split_threads(workers):
+        yield workers
