@@ -13,10 +13,11 @@ import contextlib
 import hashlib
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -317,25 +318,21 @@ class DenseScorer:
         else:
             n, size = len(items), self.batch_size
             batches = (list(range(i, min(i + size, n))) for i in range(0, n, size))
+        batches = list(batches)
+        encoder = self.encoder
+        if self.workers > 1:  # tokenize here, run the forward passes on the workers
+            assert isinstance(encoder, SentenceTransformerEncoder)
+            jobs: Iterable[Any] = (encoder.prepare([items[i] for i in b], is_query) for b in batches)
+            step: Callable[[Any], np.ndarray] = encoder.run
+        else:
+            jobs = ([items[i] for i in b] for b in batches)
+            step = partial(encoder.encode, is_query=is_query)
         out: np.ndarray | None = None
-        if self.workers > 1:
-            st = self.encoder
-            assert isinstance(st, SentenceTransformerEncoder)
-            batches = list(batches)
-            jobs = (st.prepare([items[i] for i in b], is_query) for b in batches)
-            with worker_plan(self.workers, len(batches)) as workers:
-                done = zip(batches, ordered_map(st.run, jobs, workers), strict=True)
-                for batch, vecs in done:
-                    if out is None:
-                        out = np.empty((len(items), vecs.shape[1]), dtype=np.float32)
-                    out[batch] = vecs
-            assert out is not None
-            return out
-        for batch in batches:
-            vecs = self.encoder.encode([items[i] for i in batch], is_query)
-            if out is None:
-                out = np.empty((len(items), vecs.shape[1]), dtype=np.float32)
-            out[batch] = vecs
+        with worker_plan(self.workers, len(batches)) as workers:
+            for batch, vecs in zip(batches, ordered_map(step, jobs, workers), strict=True):
+                if out is None:
+                    out = np.empty((len(items), vecs.shape[1]), dtype=np.float32)
+                out[batch] = vecs
         assert out is not None
         return out
 

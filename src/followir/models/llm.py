@@ -44,8 +44,7 @@ import copy
 import hashlib
 import inspect
 import logging
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from typing import Any
 
 from followir.errors import DataError, MissingDependency, SpecError
@@ -60,7 +59,7 @@ from followir.models.templates import (
     encode,
     get_template,
 )
-from followir.models.workers import ordered_map, worker_plan
+from followir.models.workers import ordered_map, torch_threads, worker_plan
 
 log = logging.getLogger(__name__)
 
@@ -139,21 +138,6 @@ def common_prefix(rows: Sequence[Sequence[int]]) -> int:
             j += 1
         k = j
     return max(k, 0)
-
-
-@contextmanager
-def torch_threads(n: int | None) -> Iterator[None]:
-    """Run with ``n`` intra-op CPU threads, then put torch's setting back (None: as is)."""
-    if n is None:
-        yield
-        return
-    torch = _torch()
-    before = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def _int(options: dict[str, Any], key: str, default: int) -> int:

@@ -44,18 +44,30 @@ def ordered_map(fn: Callable[[T], R], items: Iterable[T], workers: int) -> Itera
 
 
 @contextlib.contextmanager
+def torch_threads(n: int | None) -> Iterator[None]:
+    """Run with ``n`` intra-op CPU threads, then put torch's setting back (None: as is)."""
+    if n is None:
+        yield
+        return
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+@contextlib.contextmanager
 def split_threads(workers: int) -> Iterator[int]:
     """Give each of ``workers`` concurrent workers an equal share of torch's intra-op
     threads (at least one) for the duration of the block; yields the share."""
     import torch
 
-    before = torch.get_num_threads()
-    share = max(1, before // max(1, workers))
-    torch.set_num_threads(share)
-    try:
+    share = max(1, torch.get_num_threads() // max(1, workers))
+    with torch_threads(share):
         yield share
-    finally:
-        torch.set_num_threads(before)
 
 
 @contextlib.contextmanager
