@@ -79,7 +79,7 @@ def test_topic_missing_from_trec_file_is_named(tmp_path):
 
 def test_bundled_set_is_valid():
     topics = read_written("teach-robust04")
-    assert len(topics) >= 40
+    assert len(topics) >= 150
     for t in topics:
         kinds = sorted(p["kind"] for p in t.passages)
         assert kinds == sorted(["kept", "kept", "excluded", "trap", "trap", "negated", "hard_negative", "hard_negative"]), t.source
@@ -97,6 +97,24 @@ def test_bundled_set_on_real_robust04_topics_passes_the_leak_check():
     mini = TrainExample("exercise therapy for knee osteoarthritis", "", "d", 1, "probe")
     with pytest.raises(DataError):
         leak_check([*examples, mini])
+
+
+def test_bundled_set_holds_no_followir_test_topic():
+    """Core17 reuses Robust04 topic numbers, so a Robust04 topic can be a FollowIR Core17
+    test topic: a model trained on it and evaluated on FollowIR would have seen its narrative."""
+    data = shared_data()
+    folder = data / "followir-instructions" if data else None
+    if folder is None or not folder.is_dir():
+        pytest.skip("shared FollowIR query files not available")
+    test_ids = {
+        json.loads(line)["_id"]
+        for f in sorted(folder.glob("*.queries.jsonl"))
+        for line in f.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    }
+    assert len(test_ids) >= 100  # Robust04 52 + Core17 20 + News21 32: the files were read
+    ours = {t.topic for t in read_written("teach-robust04")}
+    assert not ours & test_ids, sorted(ours & test_ids)
 
 
 def test_duplicate_passage_ids_are_caught_even_when_one_is_a_number(tmp_path):

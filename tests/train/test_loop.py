@@ -147,3 +147,16 @@ def test_contrast_weight_must_be_non_negative():
     with pytest.raises(FollowIRError, match="contrast-weight"):
         TrainConfig(contrast_weight=-0.5).validate()
     TrainConfig(contrast_weight=2.0).validate()
+
+
+def test_step_units_share_a_prefix_per_key_and_keep_every_row_once():
+    from followir.train.loop import step_units
+
+    lengths = [50, 40, 30, 20, 10, 60]
+    keys = [7, 7, 8, 7, 9, 8]  # key 9 has one row: it joins the plain micro-batches
+    units = step_units([0, 1, 2, 3, 4, 5], lengths, 2, keys)
+    assert ([0, 1, 3], True) in units and ([2, 5], True) in units
+    assert ([4], False) in units and len(units) == 3
+    assert sorted(i for rows, _ in units for i in rows) == list(range(6))
+    # without keys: exactly the length-sorted micro-batches
+    assert step_units([0, 1, 2, 3], lengths, 2, None) == [([3, 2], False), ([1, 0], False)]

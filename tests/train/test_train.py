@@ -194,3 +194,78 @@ def test_contrast_term_changes_training_and_needs_its_keys(base, tmp_path):
     contrast, w_contrast = run(tmp_path / "c", 1.0)
     assert contrast.state.losses[0] != pytest.approx(plain.state.losses[0], abs=1e-6)
     assert any(not torch.allclose(w_plain[k], w_contrast[k]) for k in w_plain)
+
+
+def shared_examples():
+    """One query, two instructions, four passages each: rows of one instruction share a
+    long prompt prefix."""
+    docs = ["Mix flour and sugar to bake a cake.", "The stock market fell today.",
+            "Bake at 200 degrees for an hour.", "Shares rose after the report."]
+    out = []
+    for variant, instruction in enumerate(("Recipes are relevant.", "Recipes are relevant. Only baking is relevant.")):
+        for j, doc in enumerate(docs):
+            label = int(j % 2 == 0 and not (variant == 1 and j == 0))
+            out.append(TrainExample("cake recipes", instruction, doc, label, f"t:{variant}:{j}"))
+    return out
+
+
+def test_shared_prefix_logits_and_gradients_match_the_unshared_pass(base):
+    import torch
+
+    from followir.train.loop import shared_answer_logits
+
+    s = scorer_for(base, max_length=256)
+    model = add_lora(s.model, dropout=0.0, targets=parse_targets("all-linear"))
+    for name, p in model.named_parameters():  # LoRA B starts at zero: make the adapter matter
+        if "lora_B" in name:
+            torch.nn.init.normal_(p, std=0.05)
+    rows = [x for x, _ in encode_examples(shared_examples()[:4], s)]
+    params = [p for p in model.parameters() if p.requires_grad]
+    plain = answer_logits(model, rows, s.tokenizer.pad_token_id)
+    shared = shared_answer_logits(model, rows, s.tokenizer.pad_token_id)
+    assert shared is not None and torch.allclose(plain, shared, atol=1e-4)
+    margin = lambda x: (x[:, s.true_id] - x[:, s.false_id]).sum()  # noqa: E731
+    g_plain = torch.autograd.grad(margin(plain), params)
+    g_shared = torch.autograd.grad(margin(shared), params)
+    for a, b in zip(g_plain, g_shared, strict=True):
+        assert torch.allclose(a, b, atol=1e-4, rtol=1e-4)
+    assert any(float(a.abs().max()) > 1e-3 for a in g_plain)  # the check above compared something
+    # nothing to share: the caller takes the plain pass
+    assert shared_answer_logits(model, rows[:1], s.tokenizer.pad_token_id) is None
+
+
+def test_shared_prefix_training_matches_the_unshared_run(base, tmp_path, monkeypatch):
+    """The same steps with and without prefix sharing give the same losses, and the
+    shared run did take the shared pass."""
+    from followir.train import loop
+
+    calls = []
+    real = loop.shared_answer_logits
+
+    def spy(*args, **kwargs):
+        out = real(*args, **kwargs)
+        calls.append(out is not None)
+        return out
+
+    monkeypatch.setattr(loop, "shared_answer_logits", spy)
+
+    def run(out, share):
+        s = scorer_for(base, max_length=256)
+        model = add_lora(s.model, dropout=0.0, targets=parse_targets("all-linear"))
+        exs = shared_examples()
+        enc = encode_examples(exs, s)
+        keys = [0 if ex.instruction == exs[0].instruction else 1 for ex in exs]
+        cfg = TrainConfig(**{**CFG, "grad_accum": 4, "rank_weight": 1.0, "share_prefix": share, "precision": "fp32"}, max_steps=3)
+        r = train(enc, model, (s.true_id, s.false_id), s.tokenizer.pad_token_id, out, cfg,
+                  progress=False, rank_keys=keys, prefix_keys=keys, groups=[0] * len(enc))
+        return r
+
+    plain = run(tmp_path / "p", False)
+    assert calls == []
+    shared = run(tmp_path / "s", True)
+    assert calls and all(calls)
+    # Losses after updates check the trained function. The weights themselves are not compared
+    # element-wise: Adam's first steps move a near-zero gradient entry by +-lr whatever its size,
+    # so rounding noise flips a few of them (the gradients match: see the test above).
+    assert shared.state.losses == pytest.approx(plain.state.losses, abs=1e-4)
+    assert shared.state.losses[-1] < shared.state.losses[0] - 0.1

@@ -45,6 +45,9 @@ def train(
     template: str | None = typer.Option(None, help="prompt template (default: the scorer's)"),
     seed: int = typer.Option(0),
     precision: str = typer.Option("auto", help="auto (bf16 autocast where the hardware has it) | bf16 | fp32"),
+    share_prefix: bool = typer.Option(
+        True, help="rows of one query+instruction in a step run their common prompt prefix once"
+    ),
     checkpoints: Path | None = typer.Option(None, help="checkpoint folder (default OUT/checkpoints)"),
     resume: bool = typer.Option(False, "--resume", help="continue from the last checkpoint in --out"),
     stop_after: int = typer.Option(0, help="end this run after N more steps (resume later); 0 = run to the end"),
@@ -62,6 +65,7 @@ def train(
         lora_r=lora_r, lora_alpha=lora_alpha, lora_dropout=lora_dropout, lora_targets=lora_targets,
         max_steps=max_steps or None, save_every=save_every, warmup_ratio=warmup_ratio, loss=loss, rank_weight=rank_weight,
         contrast_weight=contrast_weight, template=template, seed=seed, precision=precision,
+        share_prefix=share_prefix,
     )
     result = fine_tune(
         data, base, out, cfg, resume=resume, stop_after=stop_after or None, checkpoints=checkpoints

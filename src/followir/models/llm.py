@@ -122,6 +122,23 @@ def pad_left(rows: Sequence[Sequence[int]], pad_id: int, device: str):
     return ids.to(device), mask.to(device), pos.to(device)
 
 
+def cache_arg(model: Any) -> str | None:
+    """Name of the key/value-cache argument of ``model.forward`` (transformers 5 renamed
+    ``past_key_values`` to ``cache``), or None for a model that takes none."""
+    forward = inspect.signature(model.forward).parameters
+    return next((k for k in ("cache", "past_key_values") if k in forward), None)
+
+
+def new_cache(model: Any) -> Any:
+    """An empty dynamic key/value cache for ``model``."""
+    from transformers import DynamicCache
+
+    try:
+        return DynamicCache(config=model.config)
+    except TypeError:  # transformers 4.x
+        return DynamicCache()
+
+
 def common_prefix(rows: Sequence[Sequence[int]]) -> int:
     """Length of the longest common prefix of token-id rows, capped so that every row keeps
     at least its last token (the one whose next-token logits are the score).
@@ -250,8 +267,7 @@ class PointwiseLLMScorer:
         forward = inspect.signature(self.model.forward).parameters
         self._keep = next((k for k in ("logits_to_keep", "num_logits_to_keep") if k in forward), None)
         self._positions = "position_ids" in forward
-        # transformers 5 renamed ``past_key_values`` to ``cache``
-        self._cache_arg = next((k for k in ("cache", "past_key_values") if k in forward), None)
+        self._cache_arg = cache_arg(self.model)
         if self.prefix and self._cache_arg is None:
             log.info("%s: the model takes no key/value cache; prefix sharing is off", self.name)
             self.prefix = False
@@ -325,18 +341,10 @@ class PointwiseLLMScorer:
                     out[i] = v
         return out
 
-    def _new_cache(self):
-        from transformers import DynamicCache
-
-        try:
-            return DynamicCache(config=self.model.config)
-        except TypeError:  # transformers 4.x
-            return DynamicCache()
-
     def _prefix_cache(self, prefix: Sequence[int]):
         """Key/value cache of ``prefix`` (the decoder alone: its logits are never needed)."""
         torch = _torch()
-        cache = self._new_cache()
+        cache = new_cache(self.model)
         ids = torch.tensor([list(prefix)], dtype=torch.long, device=self.device)
         kwargs: dict[str, Any] = {"input_ids": ids, "use_cache": True, self._cache_arg: cache}
         if self._positions:

@@ -27,6 +27,11 @@ In ``D`` the passage's own strength and the instruction's offset cancel, so the 
 lower this term is the interaction p-MRR measures: a passage the altered instruction
 excludes must lose more score than one whose label does not change.
 
+With ``share_prefix`` (default), the rows of a step that share a query + instruction run
+that prompt prefix once and their passages against its key/value cache, gradients flowing
+back through it (:func:`shared_answer_logits`).  FollowIR instructions are long, so this
+halves a topic step's compute on CPU.
+
 A plain loop rather than ``transformers.Trainer`` keeps resuming exact and the checkpoint
 format open: LoRA weights, AdamW moments and the torch RNG in safetensors, the counters,
 scheduler and config in JSON, each checkpoint written to a temp folder and renamed.  The
@@ -82,6 +87,7 @@ class TrainConfig:
     contrast_weight: float = 0.0  # > 0 adds the difference-in-differences term (ditto)
     template: str | None = None
     precision: str = "auto"  # "bf16" autocast, "fp32", or "auto" (bf16 where the hardware has it)
+    share_prefix: bool = True  # a step's rows of one query+instruction run their prefix once
 
     def validate(self) -> None:
         if self.loss not in ("binary", "vocab"):
@@ -137,6 +143,66 @@ def answer_logits(model, batch_ids: Sequence[Sequence[int]], pad_id: int):  # no
     ).last_hidden_state
     last = hidden[torch.arange(len(batch_ids), device=device), (lengths - 1).to(device)]
     return base.get_output_embeddings()(last)
+
+
+def shared_answer_logits(model, batch_ids: Sequence[Sequence[int]], pad_id: int):  # noqa: ANN001, ANN201
+    """:func:`answer_logits` for prompts that share a token prefix (one query +
+    instruction, many passages), or None when the model cannot share it.
+
+    The prefix runs once, at batch 1; its key/value cache, still in the autograd graph, is
+    repeated over the rows and each row's own tokens run against it.  The gradient of every
+    row flows back through the one prefix pass, so the result equals the unshared pass up
+    to rounding while a long FollowIR instruction is computed once instead of once per
+    passage.  Rows are right-padded: pads follow every real token, so causal attention
+    alone keeps them out (as in the scorer's shared path)."""
+    import torch
+
+    from followir.models.llm import cache_arg, common_prefix, new_cache
+
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    arg = cache_arg(base)
+    start = common_prefix(batch_ids)
+    if arg is None or start == 0 or len(batch_ids) < 2:
+        return None
+    device = next(base.parameters()).device
+    decoder = base.get_decoder()
+    cache = new_cache(base)
+    decoder(
+        input_ids=torch.tensor([list(batch_ids[0][:start])], device=device),
+        position_ids=torch.arange(start, device=device)[None],
+        use_cache=True, **{arg: cache},
+    )
+    if not getattr(cache, "is_croppable", True):  # sliding-window or recurrent layers
+        return None
+    cache.batch_repeat_interleave(len(batch_ids))
+    suffixes = [x[start:] for x in batch_ids]
+    lengths = torch.tensor([len(x) for x in suffixes])
+    width = int(lengths.max())
+    ids = torch.full((len(suffixes), width), pad_id, dtype=torch.long)
+    for row, x in enumerate(suffixes):
+        ids[row, : len(x)] = torch.tensor(list(x), dtype=torch.long)
+    positions = torch.arange(start, start + width, device=device)[None].expand(len(suffixes), -1)
+    hidden = decoder(
+        input_ids=ids.to(device), position_ids=positions, use_cache=True, **{arg: cache}
+    ).last_hidden_state
+    last = hidden[torch.arange(len(suffixes), device=device), (lengths - 1).to(device)]
+    return base.get_output_embeddings()(last)
+
+
+def step_units(
+    chunk: Sequence[int], lengths: Sequence[int], size: int, prefix_keys: Sequence[int] | None
+) -> list[tuple[list[int], bool]]:
+    """The forward passes of one optimizer step: ``(rows, shared)``.  Rows with the same
+    prefix key (one query + instruction) form one shared-prefix pass; rows alone with their
+    key take the length-sorted micro-batches of :func:`micro_batches`."""
+    if prefix_keys is None:
+        return [(b, False) for b in micro_batches(chunk, lengths, size)]
+    by_key: dict[int, list[int]] = {}
+    for i in chunk:
+        by_key.setdefault(prefix_keys[i], []).append(i)
+    units = [(rows, True) for rows in by_key.values() if len(rows) > 1]
+    alone = [rows[0] for rows in by_key.values() if len(rows) == 1]
+    return units + [(b, False) for b in micro_batches(alone, lengths, size)]
 
 
 def step_loss(logits, labels, true_id: int, false_id: int, kind: str):  # noqa: ANN001, ANN201
@@ -378,12 +444,14 @@ def train(
     groups: Sequence[int] | None = None,
     rank_keys: Sequence[int] | None = None,
     contrast_keys: Sequence[tuple[int, int, int]] | None = None,
+    prefix_keys: Sequence[int] | None = None,
 ) -> TrainResult:
     """Run (or continue) training; checkpoints land in ``checkpoints`` (default
     ``out/checkpoints``).  ``groups`` keeps examples with the same group id in one step
     (see `_batches_of_epoch`); ``rank_keys`` (one id per query+instruction) is required
     when ``cfg.rank_weight > 0``, and ``contrast_keys`` (query, passage, instruction ids)
-    when ``cfg.contrast_weight > 0``.
+    when ``cfg.contrast_weight > 0``.  ``prefix_keys`` (one id per query + instruction) lets
+    the rows of a step that share a prompt prefix run it once (``cfg.share_prefix``).
 
     ``stop_after`` ends this invocation after that many optimizer steps (with a checkpoint),
     so a long CPU run can be done in slices with ``resume=True``; the schedule still spans
@@ -459,9 +527,12 @@ def train(
         optimizer.zero_grad(set_to_none=True)
         total = 0.0
         kept = []  # pairwise: (pointwise loss, margins, rows) of every micro-batch, graphs alive
-        for idx in micro_batches(chunk, lengths, cfg.batch_size):
+        for idx, shared in step_units(chunk, lengths, cfg.batch_size, prefix_keys if cfg.share_prefix else None):
             with torch.autocast(device.split(":")[0], dtype=torch.bfloat16, enabled=precision == "bf16"):
-                logits = answer_logits(model, [encoded[i][0] for i in idx], pad_id)
+                rows_ids = [encoded[i][0] for i in idx]
+                logits = shared_answer_logits(model, rows_ids, pad_id) if shared else None
+                if logits is None:
+                    logits = answer_logits(model, rows_ids, pad_id)
             loss = step_loss(logits, [encoded[i][1] for i in idx], true_id, false_id, cfg.loss)
             total += float(loss.detach())
             if pairwise:
@@ -580,7 +651,7 @@ def fine_tune(
     result = train(
         encoded, model, (scorer.true_id, scorer.false_id), scorer.tokenizer.pad_token_id, out, cfg,
         resume=resume, meta=meta, progress=progress, stop_after=stop_after, checkpoints=checkpoints,
-        groups=groups, rank_keys=rank_keys, contrast_keys=contrast_keys,
+        groups=groups, rank_keys=rank_keys, contrast_keys=contrast_keys, prefix_keys=rank_keys,
     )
     if result.state.step < result.total_steps:
         log.info("stopped at step %d of %d; rerun with --resume to continue", result.state.step, result.total_steps)
