@@ -122,6 +122,27 @@ def pad_left(rows: Sequence[Sequence[int]], pad_id: int, device: str):
     return ids.to(device), mask.to(device), pos.to(device)
 
 
+def pad_right(rows: Sequence[Sequence[int]], pad_id: int, device: Any):
+    """input_ids of right-padded rows, and each row's length.
+
+    Pads follow every real token, so under causal attention no real token attends to one;
+    rows run against a shared prefix cache this way with no attention mask at all."""
+    torch = _torch()
+    lengths = torch.tensor([len(r) for r in rows])
+    ids = torch.full((len(rows), int(lengths.max())), pad_id, dtype=torch.long)
+    for n, r in enumerate(rows):
+        ids[n, : len(r)] = torch.tensor(list(r), dtype=torch.long)
+    return ids.to(device), lengths.to(device)
+
+
+def head_at_last(model: Any, hidden: Any, lengths: Any) -> Any:
+    """Next-token logits at each right-padded row's last real token, shape (rows, vocab):
+    the LM head runs on those rows only, not on every position."""
+    torch = _torch()
+    rows = torch.arange(hidden.shape[0], device=hidden.device)
+    return model.get_output_embeddings()(hidden[rows, lengths - 1])
+
+
 def cache_arg(model: Any) -> str | None:
     """Name of the key/value-cache argument of ``model.forward`` (transformers 5 renamed
     ``past_key_values`` to ``cache``), or None for a model that takes none."""
@@ -137,6 +158,22 @@ def new_cache(model: Any) -> Any:
         return DynamicCache(config=model.config)
     except TypeError:  # transformers 4.x
         return DynamicCache()
+
+
+def prefix_cache(model: Any, prefix: Sequence[int], arg: str, device: Any, positions: bool = True) -> Any:
+    """Key/value cache of ``prefix`` at batch 1, from the decoder alone (its logits are never
+    needed).  Under autograd the cache stays in the graph, so training can share it too."""
+    torch = _torch()
+    cache = new_cache(model)
+    kwargs: dict[str, Any] = {
+        "input_ids": torch.tensor([list(prefix)], dtype=torch.long, device=device),
+        "use_cache": True,
+        arg: cache,
+    }
+    if positions:
+        kwargs["position_ids"] = torch.arange(len(prefix), device=device)[None]
+    model.get_decoder()(**kwargs)
+    return cache
 
 
 def common_prefix(rows: Sequence[Sequence[int]]) -> int:
@@ -341,31 +378,15 @@ class PointwiseLLMScorer:
                     out[i] = v
         return out
 
-    def _prefix_cache(self, prefix: Sequence[int]):
-        """Key/value cache of ``prefix`` (the decoder alone: its logits are never needed)."""
-        torch = _torch()
-        cache = new_cache(self.model)
-        ids = torch.tensor([list(prefix)], dtype=torch.long, device=self.device)
-        kwargs: dict[str, Any] = {"input_ids": ids, "use_cache": True, self._cache_arg: cache}
-        if self._positions:
-            kwargs["position_ids"] = torch.arange(len(prefix), device=self.device)[None]
-        self.model.get_decoder()(**kwargs)
-        return cache
-
     def _suffix_logits(self, suffixes: Sequence[Sequence[int]], cache, start: int):
         """Next-token logits after ``prefix + suffix`` for each suffix, shape (rows, vocab),
         the prefix (``start`` tokens) read from ``cache`` (batch 1, left as it was)."""
         torch = _torch()
-        width = max(len(x) for x in suffixes)
-        ids = torch.full((len(suffixes), width), self.tokenizer.pad_token_id, dtype=torch.long)
-        for n, x in enumerate(suffixes):
-            ids[n, : len(x)] = torch.tensor(list(x), dtype=torch.long)
-        ids = ids.to(self.device)
+        ids, lengths = pad_right(suffixes, self.tokenizer.pad_token_id, self.device)
+        width = ids.shape[1]
         if len(suffixes) > 1:
             cache = copy.deepcopy(cache)
             cache.batch_repeat_interleave(len(suffixes))
-        # Right padding: pads come after every real token, so causal attention alone keeps
-        # them out of every score; no attention mask needed.
         kwargs: dict[str, Any] = {"input_ids": ids, "use_cache": True, self._cache_arg: cache}
         if self._positions:
             pos = torch.arange(start, start + width, device=self.device)
@@ -376,9 +397,7 @@ class PointwiseLLMScorer:
                     kwargs[self._keep] = 1
                 return self.model(**kwargs).logits[:, -1, :]
             hidden = self.model.get_decoder()(**kwargs).last_hidden_state
-            last = torch.tensor([len(x) - 1 for x in suffixes], device=self.device)
-            rows = torch.arange(len(suffixes), device=self.device)
-            return self.model.get_output_embeddings()(hidden[rows, last])
+            return head_at_last(self.model, hidden, lengths)
         finally:
             if len(suffixes) == 1:
                 cache.crop(start - cache.get_seq_length())  # negative: drop the suffix
@@ -399,7 +418,8 @@ class PointwiseLLMScorer:
             if len(group) < 2 or start == 0:
                 return None
             with torch.inference_mode():  # thread-local: each worker enters it
-                cache = self._prefix_cache(rows[group[0]][:start])
+                assert self._cache_arg is not None  # prefix sharing is off without one
+                cache = prefix_cache(self.model, rows[group[0]][:start], self._cache_arg, self.device, self._positions)
                 if not getattr(cache, "is_croppable", True):
                     log.info("%s: this model's cache cannot be cropped; prefix sharing skipped", self.name)
                     return None

@@ -129,20 +129,14 @@ def answer_logits(model, batch_ids: Sequence[Sequence[int]], pad_id: int):  # no
     logits of every position (the lm_head runs on the last real token only)."""
     import torch
 
+    from followir.models.llm import head_at_last, pad_right
+
     base = model.get_base_model() if hasattr(model, "get_base_model") else model
-    lengths = torch.tensor([len(x) for x in batch_ids])
-    width = int(lengths.max())
-    ids = torch.full((len(batch_ids), width), pad_id, dtype=torch.long)
-    mask = torch.zeros((len(batch_ids), width), dtype=torch.long)
-    for row, x in enumerate(batch_ids):
-        ids[row, : len(x)] = torch.tensor(list(x), dtype=torch.long)
-        mask[row, : len(x)] = 1
     device = next(base.parameters()).device
-    hidden = base.get_decoder()(
-        input_ids=ids.to(device), attention_mask=mask.to(device), use_cache=False
-    ).last_hidden_state
-    last = hidden[torch.arange(len(batch_ids), device=device), (lengths - 1).to(device)]
-    return base.get_output_embeddings()(last)
+    ids, lengths = pad_right(batch_ids, pad_id, device)
+    mask = (torch.arange(ids.shape[1], device=device)[None] < lengths[:, None]).long()
+    hidden = base.get_decoder()(input_ids=ids, attention_mask=mask, use_cache=False).last_hidden_state
+    return head_at_last(base, hidden, lengths)
 
 
 def shared_answer_logits(model, batch_ids: Sequence[Sequence[int]], pad_id: int):  # noqa: ANN001, ANN201
@@ -153,11 +147,11 @@ def shared_answer_logits(model, batch_ids: Sequence[Sequence[int]], pad_id: int)
     repeated over the rows and each row's own tokens run against it.  The gradient of every
     row flows back through the one prefix pass, so the result equals the unshared pass up
     to rounding while a long FollowIR instruction is computed once instead of once per
-    passage.  Rows are right-padded: pads follow every real token, so causal attention
-    alone keeps them out (as in the scorer's shared path)."""
+    passage.  Rows are right-padded (see :func:`~followir.models.llm.pad_right`), as in the
+    scorer's shared path."""
     import torch
 
-    from followir.models.llm import cache_arg, common_prefix, new_cache
+    from followir.models.llm import cache_arg, common_prefix, head_at_last, pad_right, prefix_cache
 
     base = model.get_base_model() if hasattr(model, "get_base_model") else model
     arg = cache_arg(base)
@@ -165,28 +159,14 @@ def shared_answer_logits(model, batch_ids: Sequence[Sequence[int]], pad_id: int)
     if arg is None or start == 0 or len(batch_ids) < 2:
         return None
     device = next(base.parameters()).device
-    decoder = base.get_decoder()
-    cache = new_cache(base)
-    decoder(
-        input_ids=torch.tensor([list(batch_ids[0][:start])], device=device),
-        position_ids=torch.arange(start, device=device)[None],
-        use_cache=True, **{arg: cache},
-    )
+    cache = prefix_cache(base, batch_ids[0][:start], arg, device)
     if not getattr(cache, "is_croppable", True):  # sliding-window or recurrent layers
         return None
     cache.batch_repeat_interleave(len(batch_ids))
-    suffixes = [x[start:] for x in batch_ids]
-    lengths = torch.tensor([len(x) for x in suffixes])
-    width = int(lengths.max())
-    ids = torch.full((len(suffixes), width), pad_id, dtype=torch.long)
-    for row, x in enumerate(suffixes):
-        ids[row, : len(x)] = torch.tensor(list(x), dtype=torch.long)
-    positions = torch.arange(start, start + width, device=device)[None].expand(len(suffixes), -1)
-    hidden = decoder(
-        input_ids=ids.to(device), position_ids=positions, use_cache=True, **{arg: cache}
-    ).last_hidden_state
-    last = hidden[torch.arange(len(suffixes), device=device), (lengths - 1).to(device)]
-    return base.get_output_embeddings()(last)
+    ids, lengths = pad_right([x[start:] for x in batch_ids], pad_id, device)
+    positions = torch.arange(start, start + ids.shape[1], device=device)[None].expand(len(batch_ids), -1)
+    hidden = base.get_decoder()(input_ids=ids, position_ids=positions, use_cache=True, **{arg: cache}).last_hidden_state
+    return head_at_last(base, hidden, lengths)
 
 
 def step_units(
